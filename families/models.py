@@ -1,0 +1,425 @@
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Nation(models.TextChoices):
+    ENGLAND = "england", "England"
+    WALES = "wales", "Wales"
+    SCOTLAND = "scotland", "Scotland"
+    NORTHERN_IRELAND = "northern_ireland", "Northern Ireland"
+
+
+class LocalAuthority(models.Model):
+    """A children's services authority (or, in Northern Ireland, a health and social care trust)."""
+
+    code = models.CharField(max_length=20, unique=True, help_text="ONS code where one exists.")
+    name = models.CharField(max_length=120)
+    nation = models.CharField(max_length=20, choices=Nation.choices)
+    is_current = models.BooleanField(
+        default=True, help_text="False for authorities abolished by reorganisation; kept for history."
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "local authorities"
+
+    def __str__(self):
+        return self.name
+
+
+class AuthorityDistrict(models.Model):
+    """A local authority district (the area code in the postcode directory) and the
+    children's services authority that serves it."""
+
+    code = models.CharField(max_length=9, primary_key=True)
+    name = models.CharField(max_length=120)
+    authority = models.ForeignKey(LocalAuthority, on_delete=models.CASCADE, related_name="districts")
+
+    def __str__(self):
+        return self.name
+
+
+class Team(models.Model):
+    class Kind(models.TextChoices):
+        NATIONAL = "national", "National support team"
+        PARENT_LIAISON = "parent_liaison", "Parent liaison team"
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    local_authority = models.ForeignKey(
+        LocalAuthority, on_delete=models.PROTECT, null=True, blank=True, related_name="teams"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="national") | Q(local_authority__isnull=False),
+                name="parent_liaison_team_has_local_authority",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    CASEWORKER = "caseworker", "Caseworker"
+    PLO = "plo", "Parent liaison officer"
+    MANAGER = "manager", "Manager"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "team"], name="one_role_per_team")]
+
+    def __str__(self):
+        return f"{self.user} – {self.get_role_display()} in {self.team}"
+
+
+class ReferenceChoice(models.Model):
+    """A short list maintained as data (exploitation types, support categories)."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ExploitationType(ReferenceChoice):
+    pass
+
+
+class SupportCategory(ReferenceChoice):
+    class Meta(ReferenceChoice.Meta):
+        verbose_name_plural = "support categories"
+
+
+class Family(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    class ClosureReason(models.TextChoices):
+        SUPPORT_COMPLETE = "support_complete", "Support complete"
+        FAMILY_CHOSE_TO_END = "family_chose", "Family chose to end support"
+        NO_CONTACT = "no_contact", "Unable to make contact"
+        MOVED_TO_OTHER_SERVICE = "other_service", "Supported by another service"
+        OTHER = "other", "Other"
+
+    class Source(models.TextChoices):
+        SELF = "self", "Parent or carer got in touch"
+        POLICE = "police", "Police"
+        CSC = "csc", "Children's social care"
+        SCHOOL = "school", "School or college"
+        HEALTH = "health", "Health"
+        VOLUNTARY = "voluntary", "Voluntary organisation"
+        PLO = "plo", "Parent liaison officer"
+        OTHER = "other", "Other"
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", "Phone"
+        TEXT = "text", "Text message"
+        EMAIL = "email", "E-mail"
+        VIDEO = "video", "Video call"
+
+    reference = models.CharField(max_length=12, unique=True, null=True, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="families")
+    key_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="key_worker_families",
+    )
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    local_authority = models.ForeignKey(
+        LocalAuthority, on_delete=models.PROTECT, null=True, blank=True, related_name="families"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    closure_reason = models.CharField(max_length=20, choices=ClosureReason.choices, blank=True)
+    closed_on = models.DateField(null=True, blank=True)
+    source = models.CharField("how they reached us", max_length=20, choices=Source.choices)
+    preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PHONE)
+    safe_contact_times = models.CharField(
+        max_length=200, blank=True, help_text="When it is safe to get in touch, e.g. weekdays after 10am."
+    )
+    voicemail_ok = models.BooleanField("OK to leave a voicemail", default=False)
+    texts_ok = models.BooleanField("OK to send texts", default=False)
+    contact_notes = models.TextField("other contact preferences", blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "families"
+        indexes = [models.Index(fields=["postcode"]), models.Index(fields=["key_worker", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open", closure_reason="", closed_on__isnull=True)
+                | Q(status="closed", closed_on__isnull=False) & ~Q(closure_reason=""),
+                name="closed_family_has_reason_and_date",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference or "New family"
+
+    def get_absolute_url(self):
+        return reverse("families:detail", args=[self.pk])
+
+    def get_additional_data(self):
+        return {"family_id": self.pk}
+
+    @property
+    def is_open(self):
+        return self.status == self.Status.OPEN
+
+
+class FamilyTransfer(models.Model):
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="transfers")
+    from_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    to_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    transferred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    transferred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-transferred_at"]
+
+    def get_additional_data(self):
+        return {"family_id": self.family_id}
+
+
+class Person(models.Model):
+    class Kind(models.TextChoices):
+        CARER = "carer", "Parent or carer"
+        CHILD = "child", "Child"
+
+    class RiskLevel(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="people")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    first_name = models.CharField(max_length=80)
+    last_name = models.CharField(max_length=80)
+    pronouns = models.CharField(max_length=30, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    phone_digits = models.CharField(max_length=20, blank=True, editable=False, db_index=True)
+    email = models.EmailField("e-mail", blank=True)
+    # Children only.
+    date_of_birth = models.DateField(null=True, blank=True)
+    school = models.CharField(max_length=120, blank=True)
+    additional_needs = models.TextField(blank=True, help_text="For example autism, ADHD, a learning disability.")
+    exploitation_types = models.ManyToManyField(ExploitationType, blank=True, related_name="children")
+    risk_level = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
+    looked_after = models.BooleanField("looked after by the local authority", default=False)
+    placed_out_of_area = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["kind", "date_of_birth", "first_name"]
+        verbose_name_plural = "people"
+        indexes = [models.Index(fields=["last_name"]), models.Index(fields=["first_name"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="child") | Q(date_of_birth__isnull=True, risk_level="", looked_after=False),
+                name="child_fields_only_on_children",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_child(self):
+        return self.kind == self.Kind.CHILD
+
+    def age_on(self, day: date):
+        if not self.date_of_birth:
+            return None
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    @property
+    def age(self):
+        return self.age_on(timezone.localdate())
+
+    def get_additional_data(self):
+        return {"family_id": self.family_id}
+
+
+class Relationship(models.Model):
+    class Kind(models.TextChoices):
+        MOTHER = "mother", "Mother"
+        FATHER = "father", "Father"
+        STEP_PARENT = "step_parent", "Step-parent"
+        GRANDPARENT = "grandparent", "Grandparent"
+        KINSHIP_CARER = "kinship_carer", "Kinship carer"
+        FOSTER_CARER = "foster_carer", "Foster carer"
+        OTHER = "other", "Other"
+
+    carer = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="relationships_as_carer")
+    child = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="relationships_as_child")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["carer", "child"], name="one_relationship_per_pair")]
+
+    def __str__(self):
+        return f"{self.carer.first_name} is {self.child.first_name}'s {self.get_kind_display().lower()}"
+
+    def get_additional_data(self):
+        return {"family_id": self.child.family_id}
+
+
+class RiskLevelChange(models.Model):
+    child = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="risk_history")
+    level = models.CharField(max_length=10, choices=Person.RiskLevel.choices)
+    reason = models.TextField(blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at"]
+
+    def get_additional_data(self):
+        return {"family_id": self.child.family_id}
+
+
+class Consent(models.Model):
+    class Kind(models.TextChoices):
+        STORE = "store", "To keep their information on our records"
+        SHARE = "share", "To share information with a named agency"
+
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    agency = models.CharField(max_length=120, blank=True, help_text="Required when sharing with an agency.")
+    given_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consents_given")
+    given_on = models.DateField()
+    withdrawn_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-given_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind="store") | ~Q(agency=""), name="sharing_consent_names_agency"),
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=models.F("given_on")),
+                name="consent_withdrawn_after_given",
+            ),
+        ]
+
+    def get_additional_data(self):
+        return {"family_id": self.family_id}
+
+    @property
+    def is_active(self):
+        return self.withdrawn_on is None
+
+
+class Contact(models.Model):
+    """One conversation with the family: a call, a text exchange, a visit."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", "Phone"
+        EMAIL = "email", "E-mail"
+        TEXT = "text", "Text message"
+        VIDEO = "video", "Video call"
+        FACE_TO_FACE = "face_to_face", "Face to face"
+        BEFRIENDING = "befriending", "Befriending"
+
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="contacts")
+    occurred_at = models.DateTimeField("when")
+    duration_minutes = models.PositiveSmallIntegerField("duration (minutes)")
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.PHONE)
+    spoke_with = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="contacts"
+    )
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contacts")
+    summary = models.TextField("what was discussed")
+    support_given = models.ManyToManyField(SupportCategory, blank=True, related_name="contacts")
+    handle_with_care = models.BooleanField(
+        default=False, help_text="The summary holds distressing detail; it is hidden until someone chooses to read it."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [
+            models.Index(fields=["family", "-occurred_at"]),
+            models.Index(fields=["worker", "-occurred_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} on {timezone.localtime(self.occurred_at):%d/%m/%Y %H:%M}"
+
+    def get_additional_data(self):
+        return {"family_id": self.family_id}
+
+
+class FollowUp(models.Model):
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="follow_ups")
+    contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups")
+    description = models.CharField(max_length=300)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups")
+    due_on = models.DateField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        indexes = [
+            # "My work": a worker's follow-ups still to do, soonest first.
+            models.Index(fields=["owner", "due_on"], condition=Q(done_at__isnull=True), name="open_follow_ups_by_owner"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True, done_by__isnull=True)
+                | Q(done_at__isnull=False, done_by__isnull=False),
+                name="follow_up_done_has_who_and_when",
+            ),
+        ]
+
+    def __str__(self):
+        return self.description
+
+    def get_additional_data(self):
+        return {"family_id": self.family_id}
+
+    @property
+    def is_done(self):
+        return self.done_at is not None
+
+    def is_overdue_on(self, day: date):
+        return not self.is_done and self.due_on < day

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class SafetyPlansConfig(AppConfig):
+    name = "safety_plans"
