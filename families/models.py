@@ -148,7 +148,7 @@ class Family(models.Model):
         blank=True,
         related_name="key_worker_families",
     )
-    address = models.TextField(blank=True)
+    address = models.TextField(max_length=500, blank=True)
     postcode = models.CharField(max_length=8, blank=True)
     local_authority = models.ForeignKey(
         LocalAuthority, on_delete=models.PROTECT, null=True, blank=True, related_name="families"
@@ -163,7 +163,7 @@ class Family(models.Model):
     )
     voicemail_ok = models.BooleanField("OK to leave a voicemail", default=False)
     texts_ok = models.BooleanField("OK to send texts", default=False)
-    contact_notes = models.TextField("other contact preferences", blank=True)
+    contact_notes = models.TextField("other contact preferences", max_length=1000, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -198,7 +198,7 @@ class FamilyTransfer(models.Model):
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="transfers")
     from_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
     to_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField()
+    reason = models.TextField(max_length=2000)
     transferred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     transferred_at = models.DateTimeField(default=timezone.now)
 
@@ -230,7 +230,7 @@ class Person(models.Model):
     # Children only.
     date_of_birth = models.DateField(null=True, blank=True)
     school = models.CharField(max_length=120, blank=True)
-    additional_needs = models.TextField(blank=True, help_text="For example autism, ADHD, a learning disability.")
+    additional_needs = models.TextField(max_length=2000, blank=True, help_text="For example autism, ADHD, a learning disability.")
     exploitation_types = models.ManyToManyField(ExploitationType, blank=True, related_name="children")
     risk_level = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
     looked_after = models.BooleanField("looked after by the local authority", default=False)
@@ -301,7 +301,7 @@ class Relationship(models.Model):
 class RiskLevelChange(models.Model):
     child = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="risk_history")
     level = models.CharField(max_length=10, choices=Person.RiskLevel.choices)
-    reason = models.TextField(blank=True)
+    reason = models.TextField(max_length=2000, blank=True)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     changed_at = models.DateTimeField(default=timezone.now)
 
@@ -323,7 +323,7 @@ class Consent(models.Model):
     given_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consents_given")
     given_on = models.DateField()
     withdrawn_on = models.DateField(null=True, blank=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(max_length=2000, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -363,7 +363,7 @@ class Contact(models.Model):
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="contacts"
     )
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contacts")
-    summary = models.TextField("what was discussed")
+    summary = models.TextField("what was discussed", max_length=20000)
     support_given = models.ManyToManyField(SupportCategory, blank=True, related_name="contacts")
     handle_with_care = models.BooleanField(
         default=False, help_text="The summary holds distressing detail; it is hidden until someone chooses to read it."

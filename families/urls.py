@@ -1,4 +1,22 @@
 from django.urls import path
 
+from families import views
+
 app_name = "families"
-urlpatterns = []
+urlpatterns = [
+    path("families/", views.family_list, name="list"),
+    path("families/search/", views.family_search, name="search"),
+    path("families/new/", views.family_create, name="create"),
+    path("families/postcode/", views.postcode_lookup, name="postcode_lookup"),
+    path("families/<int:pk>/", views.family_detail, name="detail"),
+    path("families/<int:pk>/edit/", views.family_edit, name="edit"),
+    path("families/<int:pk>/history/", views.family_history, name="history"),
+    path("families/<int:pk>/transfer/", views.family_transfer, name="transfer"),
+    path("families/<int:pk>/people/new/<str:kind>/", views.person_add, name="person_add"),
+    path("families/<int:pk>/people/<int:person_pk>/edit/", views.person_edit, name="person_edit"),
+    path("families/<int:pk>/consents/new/", views.consent_add, name="consent_add"),
+    path("families/<int:pk>/consents/<int:consent_pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
+    path("families/<int:pk>/calls/new/", views.contact_log, name="contact_log"),
+    path("families/<int:pk>/follow-ups/new/", views.follow_up_add, name="follow_up_add"),
+    path("families/<int:pk>/follow-ups/<int:follow_up_pk>/done/", views.follow_up_done, name="follow_up_done"),
+]

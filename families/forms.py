@@ -1,0 +1,323 @@
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
+from django.utils import timezone
+
+from families import postcodes
+from families.models import (
+    Consent,
+    Contact,
+    ExploitationType,
+    Family,
+    FollowUp,
+    LocalAuthority,
+    Person,
+    Relationship,
+    SupportCategory,
+    Team,
+)
+from pace_cases.forms import DateInput, DateTimeInput, PlainTextMixin, VersionField, not_in_future
+from pace_cases.validators import validate_uk_phone
+
+OLDEST_CHILD_YEARS = 25
+
+
+class FamilyForm(PlainTextMixin, forms.ModelForm):
+    class Meta:
+        model = Family
+        fields = [
+            "postcode",
+            "address",
+            "local_authority",
+            "source",
+            "key_worker",
+            "preferred_channel",
+            "safe_contact_times",
+            "voicemail_ok",
+            "texts_ok",
+            "contact_notes",
+        ]
+        widgets = {"address": forms.Textarea(attrs={"rows": 3}), "contact_notes": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"local_authority": "Filled in from the postcode; change it if it is wrong."}
+
+    def __init__(self, *args, colleagues, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["local_authority"].queryset = LocalAuthority.objects.filter(is_current=True)
+        self.fields["key_worker"].queryset = colleagues
+        self.fields["postcode"].widget.attrs.update(
+            {
+                "autocomplete": "off",
+                "spellcheck": "false",
+                # Suggest the local authority as soon as the postcode is entered.
+                "hx-post": reverse_lazy("families:postcode_lookup"),
+                "hx-trigger": "change",
+                "hx-target": "#postcode-hint",
+                "hx-vals": "js:{postcode: event.target.value}",
+            }
+        )
+
+    def clean_postcode(self):
+        value = self.cleaned_data["postcode"].strip()
+        return postcodes.normalise_postcode(value) if value else ""
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("local_authority") and cleaned.get("postcode"):
+            cleaned["local_authority"] = postcodes.local_authority_for_postcode(cleaned["postcode"])
+        return cleaned
+
+
+class NewFamilyForm(FamilyForm):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), help_text="The team that will support the family.")
+
+    field_order = ["team"]
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        if len(teams) == 1:
+            self.fields["team"].initial = teams[0]
+            self.fields["team"].widget = forms.HiddenInput()
+
+
+class EditFamilyForm(FamilyForm):
+    version = VersionField()
+
+    class Meta(FamilyForm.Meta):
+        fields = [*FamilyForm.Meta.fields, "status", "closure_reason"]
+        help_texts = {
+            **FamilyForm.Meta.help_texts,
+            "closure_reason": "Needed only when support is ending.",
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status") == Family.Status.CLOSED and not cleaned.get("closure_reason"):
+            self.add_error("closure_reason", "Say why support is ending.")
+        return cleaned
+
+
+class PersonForm(PlainTextMixin, forms.ModelForm):
+    def clean_phone(self):
+        value = self.cleaned_data["phone"].strip()
+        validate_uk_phone(value)
+        return value
+
+
+class CarerForm(PersonForm):
+    relationship_kind = forms.ChoiceField(
+        label="Relationship to the child", choices=Relationship.Kind.choices, initial=Relationship.Kind.MOTHER
+    )
+
+    class Meta:
+        model = Person
+        fields = ["first_name", "last_name", "pronouns", "phone", "email"]
+
+
+class ChildForm(PersonForm):
+    exploitation_types = forms.ModelMultipleChoiceField(
+        queryset=ExploitationType.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Kinds of exploitation",
+    )
+
+    class Meta:
+        model = Person
+        fields = [
+            "first_name",
+            "last_name",
+            "pronouns",
+            "date_of_birth",
+            "school",
+            "additional_needs",
+            "exploitation_types",
+            "risk_level",
+            "looked_after",
+            "placed_out_of_area",
+            "phone",
+        ]
+        widgets = {"date_of_birth": DateInput(), "additional_needs": forms.Textarea(attrs={"rows": 2})}
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        if born is None:
+            return born
+        not_in_future(born, "A date of birth cannot be in the future.")
+        today = timezone.localdate()
+        if born < date(today.year - OLDEST_CHILD_YEARS, today.month, 1):
+            raise ValidationError(f"Check the year: this would make the child over {OLDEST_CHILD_YEARS}.")
+        return born
+
+
+class NewChildForm(ChildForm):
+    """The first child, on the new-family form: a short version."""
+
+    class Meta(ChildForm.Meta):
+        fields = ["first_name", "last_name", "date_of_birth", "exploitation_types", "risk_level"]
+
+
+class AddPersonMixin(forms.Form):
+    related_people = forms.ModelMultipleChoiceField(
+        queryset=Person.objects.none(), widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def __init__(self, *args, others, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["related_people"].queryset = others
+
+
+class AddCarerForm(AddPersonMixin, CarerForm):
+    field_order = ["first_name", "last_name", "pronouns", "phone", "email", "related_people", "relationship_kind"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["related_people"].label = "Their children"
+
+
+class AddChildForm(AddPersonMixin, ChildForm):
+    relationship_kind = CarerForm.base_fields["relationship_kind"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["related_people"].label = "Their parents or carers"
+        self.fields["relationship_kind"].label = "Relationship of those carers to the child"
+
+
+class EditCarerForm(CarerForm):
+    version = VersionField()
+
+    class Meta(CarerForm.Meta):
+        pass
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["relationship_kind"]
+
+
+class EditChildForm(ChildForm):
+    version = VersionField()
+    risk_reason = forms.CharField(
+        label="Why the risk level changed", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if "risk_level" in self.changed_data and cleaned.get("risk_level") and not cleaned.get("risk_reason"):
+            self.add_error("risk_reason", "Say briefly why the risk level changed.")
+        return cleaned
+
+
+class ContactForm(PlainTextMixin, forms.ModelForm):
+    support_given = forms.ModelMultipleChoiceField(
+        queryset=SupportCategory.objects.all(), widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = Contact
+        fields = [
+            "occurred_at",
+            "duration_minutes",
+            "channel",
+            "spoke_with",
+            "summary",
+            "support_given",
+            "handle_with_care",
+        ]
+        widgets = {"occurred_at": DateTimeInput(), "summary": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args, family, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["spoke_with"].queryset = family.people.all()
+        self.fields["spoke_with"].label = "Who we spoke with"
+        self.fields["duration_minutes"].min_value = 1
+        self.fields["duration_minutes"].max_value = 600
+        self.fields["duration_minutes"].widget.attrs.update({"min": 1, "max": 600})
+        if not self.is_bound:
+            self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
+
+    def clean_occurred_at(self):
+        return not_in_future(self.cleaned_data["occurred_at"], "The call cannot be in the future.")
+
+
+class FollowUpForm(PlainTextMixin, forms.ModelForm):
+    class Meta:
+        model = FollowUp
+        fields = ["description", "owner", "due_on"]
+        widgets = {"due_on": DateInput()}
+        labels = {"description": "Follow-up", "owner": "Who will do it", "due_on": "By when"}
+
+    def __init__(self, *args, colleagues, owner, optional=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.optional = optional
+        self.fields["owner"].queryset = colleagues
+        self.fields["owner"].initial = owner
+        if optional:
+            for field in self.fields.values():
+                field.required = False
+
+    def is_empty(self):
+        return self.optional and not (self.data.get(self.add_prefix("description")) or "").strip()
+
+    def clean_due_on(self):
+        due = self.cleaned_data["due_on"]
+        if due and due < timezone.localdate():
+            raise ValidationError("The follow-up date cannot be in the past.")
+        return due
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.optional and cleaned.get("description"):
+            for name in ("owner", "due_on"):
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, "Needed for a follow-up.")
+        return cleaned
+
+
+class ConsentForm(PlainTextMixin, forms.ModelForm):
+    class Meta:
+        model = Consent
+        fields = ["kind", "agency", "given_by", "given_on", "notes"]
+        widgets = {"given_on": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+        labels = {"kind": "Consent to", "given_by": "Given by"}
+
+    def __init__(self, *args, family, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["given_by"].queryset = family.people.filter(kind=Person.Kind.CARER)
+        if not self.is_bound:
+            self.initial.setdefault("given_on", timezone.localdate())
+
+    def clean_given_on(self):
+        return not_in_future(self.cleaned_data["given_on"], "Consent cannot be dated in the future.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == Consent.Kind.SHARE and not cleaned.get("agency"):
+            self.add_error("agency", "Name the agency the family agreed we may share with.")
+        return cleaned
+
+
+class ConsentWithdrawForm(forms.Form):
+    withdrawn_on = forms.DateField(widget=DateInput(), label="Withdrawn on")
+
+    def clean_withdrawn_on(self):
+        return not_in_future(self.cleaned_data["withdrawn_on"], "Withdrawal cannot be dated in the future.")
+
+
+class TransferForm(PlainTextMixin, forms.Form):
+    to_team = forms.ModelChoiceField(queryset=Team.objects.all(), label="Move to team")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    version = VersionField()
+
+    def __init__(self, *args, family, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_team"].queryset = Team.objects.exclude(pk=family.team_id)
+
+
+class PostcodeLookupForm(forms.Form):
+    postcode = forms.CharField(max_length=10)
+
+    def clean_postcode(self):
+        return postcodes.normalise_postcode(self.cleaned_data["postcode"])

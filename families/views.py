@@ -1,0 +1,304 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from families import audit, permissions, postcodes, selectors, services
+from families.forms import (
+    AddCarerForm,
+    AddChildForm,
+    CarerForm,
+    ConsentForm,
+    ConsentWithdrawForm,
+    ContactForm,
+    EditCarerForm,
+    EditChildForm,
+    EditFamilyForm,
+    FollowUpForm,
+    NewChildForm,
+    NewFamilyForm,
+    PostcodeLookupForm,
+    TransferForm,
+)
+from families.models import Family, Person, Role
+from pace_cases.errors import UserFixableError, add_to_form
+
+HOME_TEMPLATES = {
+    Role.MANAGER: "home/manager.html",
+    Role.PLO: "home/plo.html",
+}
+
+
+@require_GET
+@login_required
+def home(request):
+    role = permissions.home_role(request.user)
+    work = selectors.my_work(request.user, include_team=role in permissions.MANAGING_ROLES)
+    template = HOME_TEMPLATES.get(role, "home/caseworker.html")
+    return render(request, template, {"work": work, "role": role})
+
+
+@require_GET
+@login_required
+def family_list(request):
+    status = request.GET.get("status", Family.Status.OPEN)
+    if status not in Family.Status.values:
+        status = Family.Status.OPEN
+    families = selectors.families_for_list(request.user, status=status)
+    return render(request, "families/list.html", {"families": families, "status": status})
+
+
+@require_POST
+@login_required
+def family_search(request):
+    """As-you-type search. POST, so that names and phone numbers never appear in URLs or logs."""
+    text = request.POST.get("q", "")[:100]
+    results = selectors.family_search(request.user, text)
+    template = "families/_search_results.html" if request.htmx else "families/search.html"
+    return render(request, template, {"results": results, "q": text})
+
+
+@login_required
+def family_create(request):
+    teams = permissions.teams_of(request.user)
+    if not teams.exists():
+        raise Http404("You are not in a team yet.")
+    colleagues = permissions.users_in_teams_of(request.user)
+    data = request.POST if request.method == "POST" else None
+    family_form = NewFamilyForm(
+        data, prefix="family", teams=teams, colleagues=colleagues, initial={"key_worker": request.user}
+    )
+    carer_form = CarerForm(data, prefix="carer")
+    child_form = NewChildForm(data, prefix="child")
+    forms = [family_form, carer_form, child_form]
+    if data is not None and all([form.is_valid() for form in forms]):
+        family_form.instance.team = family_form.cleaned_data["team"]
+        family = services.family_create(
+            user=request.user,
+            family=family_form.instance,
+            carer=carer_form.instance,
+            child=child_form.instance,
+            relationship_kind=carer_form.cleaned_data["relationship_kind"],
+            exploitation_types=child_form.cleaned_data["exploitation_types"],
+        )
+        messages.success(request, f"Family {family.reference} added.")
+        return redirect(family)
+    return render(
+        request,
+        "families/create.html",
+        {"family_form": family_form, "carer_form": carer_form, "child_form": child_form},
+    )
+
+
+@require_GET
+@login_required
+def family_detail(request, pk):
+    family = permissions.family_for(
+        request.user, pk, queryset=Family.objects.select_related("team", "key_worker", "local_authority")
+    )
+    audit.record_view(family)
+    page = selectors.family_page(family)
+    return render(
+        request,
+        "families/detail.html",
+        {"page": page, "family": family, "can_transfer": permissions.can_transfer(request.user, family)},
+    )
+
+
+@require_GET
+@login_required
+def family_history(request, pk):
+    family = permissions.family_for(request.user, pk)
+    audit.record_view(family)
+    return render(request, "families/history.html", {"family": family, "entries": selectors.family_history(family)})
+
+
+def _save_or_show_errors(form, save):
+    """Run a service; a problem the user can fix is shown on the form. Returns True when saved."""
+    try:
+        save()
+    except UserFixableError as error:
+        add_to_form(form, error)
+        return False
+    return True
+
+
+@login_required
+def family_edit(request, pk):
+    family = permissions.family_for(request.user, pk)
+    colleagues = permissions.users_in_teams_of(request.user)
+    form = EditFamilyForm(
+        request.POST or None, instance=family, colleagues=colleagues, initial={"version": family.version}
+    )
+    if form.is_valid() and _save_or_show_errors(
+        form,
+        lambda: services.family_update(
+            user=request.user, family=form.instance, expected_version=form.cleaned_data["version"]
+        ),
+    ):
+        messages.success(request, "Family details saved.")
+        return redirect(family)
+    return render(request, "families/form.html", {"family": family, "form": form, "title": "Edit family details"})
+
+
+@login_required
+def family_transfer(request, pk):
+    family = permissions.family_for(request.user, pk, queryset=Family.objects.select_related("team"))
+    if not permissions.can_transfer(request.user, family):
+        raise Http404
+    form = TransferForm(request.POST or None, family=family, initial={"version": family.version})
+    if form.is_valid() and _save_or_show_errors(
+        form,
+        lambda: services.family_transfer(
+            user=request.user,
+            family=family,
+            to_team=form.cleaned_data["to_team"],
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        ),
+    ):
+        messages.success(request, f"Family {family.reference} moved to {family.team}.")
+        if permissions.visible_families(request.user).filter(pk=family.pk).exists():
+            return redirect(family)
+        return redirect("home")
+    return render(request, "families/form.html", {"family": family, "form": form, "title": "Move to another team"})
+
+
+@login_required
+def person_add(request, pk, kind):
+    family = permissions.family_for(request.user, pk)
+    if kind not in Person.Kind.values:
+        raise Http404
+    form_class = AddChildForm if kind == Person.Kind.CHILD else AddCarerForm
+    other_kind = Person.Kind.CARER if kind == Person.Kind.CHILD else Person.Kind.CHILD
+    form = form_class(request.POST or None, others=family.people.filter(kind=other_kind))
+    if form.is_valid():
+        form.instance.kind = kind
+        services.person_add(
+            user=request.user,
+            family=family,
+            person=form.instance,
+            exploitation_types=form.cleaned_data.get("exploitation_types", ()),
+            related_people=form.cleaned_data["related_people"],
+            relationship_kind=form.cleaned_data["relationship_kind"],
+        )
+        messages.success(request, f"{form.instance.full_name} added.")
+        return redirect(family)
+    title = "Add a child" if kind == Person.Kind.CHILD else "Add a parent or carer"
+    return render(request, "families/form.html", {"family": family, "form": form, "title": title})
+
+
+@login_required
+def person_edit(request, pk, person_pk):
+    family = permissions.family_for(request.user, pk)
+    person = get_object_or_404(family.people, pk=person_pk)
+    form_class = EditChildForm if person.is_child else EditCarerForm
+    form = form_class(request.POST or None, instance=person, initial={"version": person.version})
+    if form.is_valid() and _save_or_show_errors(
+        form,
+        lambda: services.person_update(
+            user=request.user,
+            person=form.instance,
+            expected_version=form.cleaned_data["version"],
+            exploitation_types=form.cleaned_data.get("exploitation_types"),
+            risk_reason=form.cleaned_data.get("risk_reason", ""),
+        ),
+    ):
+        messages.success(request, f"{person.full_name}'s details saved.")
+        return redirect(family)
+    return render(request, "families/form.html", {"family": family, "form": form, "title": f"Edit {person}"})
+
+
+@login_required
+def consent_add(request, pk):
+    family = permissions.family_for(request.user, pk)
+    form = ConsentForm(request.POST or None, family=family)
+    if form.is_valid() and _save_or_show_errors(
+        form, lambda: services.consent_record(user=request.user, family=family, consent=form.instance)
+    ):
+        messages.success(request, "Consent recorded.")
+        return redirect(family)
+    return render(request, "families/form.html", {"family": family, "form": form, "title": "Record consent"})
+
+
+@login_required
+def consent_withdraw(request, pk, consent_pk):
+    family = permissions.family_for(request.user, pk)
+    consent = get_object_or_404(family.consents, pk=consent_pk)
+    form = ConsentWithdrawForm(request.POST or None)
+    if form.is_valid() and _save_or_show_errors(
+        form,
+        lambda: services.consent_withdraw(
+            user=request.user, consent=consent, withdrawn_on=form.cleaned_data["withdrawn_on"]
+        ),
+    ):
+        messages.success(request, "Withdrawal of consent recorded.")
+        return redirect(family)
+    return render(
+        request,
+        "families/form.html",
+        {"family": family, "form": form, "title": f"Withdraw consent: {consent.get_kind_display().lower()}"},
+    )
+
+
+@login_required
+def contact_log(request, pk):
+    family = permissions.family_for(request.user, pk)
+    colleagues = permissions.users_in_teams_of(request.user)
+    data = request.POST if request.method == "POST" else None
+    contact_form = ContactForm(data, prefix="contact", family=family)
+    follow_up_form = FollowUpForm(data, prefix="follow_up", colleagues=colleagues, owner=request.user, optional=True)
+    if data is not None:
+        contact_ok = contact_form.is_valid()
+        follow_up_ok = follow_up_form.is_empty() or follow_up_form.is_valid()
+        if contact_ok and follow_up_ok and _save_or_show_errors(
+            contact_form,
+            lambda: services.contact_log(
+                user=request.user,
+                family=family,
+                contact=contact_form.instance,
+                support_given=contact_form.cleaned_data["support_given"],
+                follow_up=None if follow_up_form.is_empty() else follow_up_form.instance,
+            ),
+        ):
+            messages.success(request, "Call logged.")
+            return redirect(family)
+    return render(
+        request,
+        "families/contact_form.html",
+        {"family": family, "contact_form": contact_form, "follow_up_form": follow_up_form},
+    )
+
+
+@login_required
+def follow_up_add(request, pk):
+    family = permissions.family_for(request.user, pk)
+    colleagues = permissions.users_in_teams_of(request.user)
+    form = FollowUpForm(request.POST or None, colleagues=colleagues, owner=request.user)
+    if form.is_valid():
+        services.follow_up_create(user=request.user, family=family, follow_up=form.instance)
+        messages.success(request, "Follow-up added.")
+        return redirect(family)
+    return render(request, "families/form.html", {"family": family, "form": form, "title": "Add a follow-up"})
+
+
+@require_POST
+@login_required
+def follow_up_done(request, pk, follow_up_pk):
+    family = permissions.family_for(request.user, pk)
+    follow_up = get_object_or_404(family.follow_ups, pk=follow_up_pk)
+    services.follow_up_complete(user=request.user, follow_up=follow_up)
+    messages.success(request, f"Marked done: {follow_up.description}")
+    return redirect("home" if request.POST.get("next") == "home" else family)
+
+
+@require_POST
+@login_required
+def postcode_lookup(request):
+    """Suggest the local authority for a postcode typed into a family form."""
+    form = PostcodeLookupForm(request.POST)
+    authority = None
+    if form.is_valid():
+        authority = postcodes.local_authority_for_postcode(form.cleaned_data["postcode"])
+    return render(request, "families/_postcode_hint.html", {"form": form, "authority": authority})

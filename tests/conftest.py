@@ -1,0 +1,70 @@
+"""Shared fixtures: a family with its key worker, a teammate, an outsider in another
+team, a manager, and an anonymous visitor."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from families.models import Role
+from tests.factories import ChildFactory, FamilyFactory, MembershipFactory, PersonFactory, RelationshipFactory
+
+
+@dataclass
+class Cast:
+    family: object
+    carer: object
+    child: object
+    key_worker: object
+    teammate: object
+    manager: object
+    outsider: object
+
+
+@pytest.fixture
+def cast(db):
+    key_worker = MembershipFactory(role=Role.CASEWORKER)
+    team = key_worker.team
+    teammate = MembershipFactory(team=team, role=Role.CASEWORKER)
+    manager = MembershipFactory(team=team, role=Role.MANAGER)
+    outsider = MembershipFactory(role=Role.CASEWORKER)
+    family = FamilyFactory(team=team, key_worker=key_worker.user)
+    carer = PersonFactory(family=family, first_name="Joanne", last_name="Okafor")
+    child = ChildFactory(family=family, first_name="Tyler", last_name="Okafor")
+    RelationshipFactory(carer=carer, child=child)
+    return Cast(
+        family=family,
+        carer=carer,
+        child=child,
+        key_worker=key_worker.user,
+        teammate=teammate.user,
+        manager=manager.user,
+        outsider=outsider.user,
+    )
+
+
+def client_for(user):
+    client = Client()
+    if user is not None:
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
+def key_worker_client(cast):
+    return client_for(cast.key_worker)
+
+
+@pytest.fixture
+def outsider_client(cast):
+    return client_for(cast.outsider)
+
+
+@pytest.fixture
+def manager_client(cast):
+    return client_for(cast.manager)
+
+
+@pytest.fixture
+def anonymous_client():
+    return Client()
