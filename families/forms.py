@@ -232,9 +232,6 @@ class ContactForm(PlainTextMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["spoke_with"].queryset = family.people.all()
         self.fields["spoke_with"].label = "Who we spoke with"
-        self.fields["duration_minutes"].min_value = 1
-        self.fields["duration_minutes"].max_value = 600
-        self.fields["duration_minutes"].widget.attrs.update({"min": 1, "max": 600})
         if not self.is_bound:
             self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
 

@@ -1,6 +1,7 @@
 from datetime import date
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -139,7 +140,8 @@ class Family(models.Model):
         EMAIL = "email", "E-mail"
         VIDEO = "video", "Video call"
 
-    reference = models.CharField(max_length=12, unique=True, null=True, editable=False)
+    # NULL only between the insert and the update that derives it from the primary key.
+    reference = models.CharField(max_length=12, unique=True, null=True, editable=False)  # noqa: DJ001
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="families")
     key_worker = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -205,6 +207,9 @@ class FamilyTransfer(models.Model):
     class Meta:
         ordering = ["-transferred_at"]
 
+    def __str__(self):
+        return f"Moved from {self.from_team} to {self.to_team}"
+
     def get_additional_data(self):
         return {"family_id": self.family_id}
 
@@ -230,7 +235,9 @@ class Person(models.Model):
     # Children only.
     date_of_birth = models.DateField(null=True, blank=True)
     school = models.CharField(max_length=120, blank=True)
-    additional_needs = models.TextField(max_length=2000, blank=True, help_text="For example autism, ADHD, a learning disability.")
+    additional_needs = models.TextField(
+        max_length=2000, blank=True, help_text="For example autism, ADHD, a learning disability."
+    )
     exploitation_types = models.ManyToManyField(ExploitationType, blank=True, related_name="children")
     risk_level = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
     looked_after = models.BooleanField("looked after by the local authority", default=False)
@@ -308,6 +315,9 @@ class RiskLevelChange(models.Model):
     class Meta:
         ordering = ["-changed_at"]
 
+    def __str__(self):
+        return f"Risk {self.get_level_display().lower()}"
+
     def get_additional_data(self):
         return {"family_id": self.child.family_id}
 
@@ -336,6 +346,9 @@ class Consent(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return self.get_kind_display()
+
     def get_additional_data(self):
         return {"family_id": self.family_id}
 
@@ -357,7 +370,9 @@ class Contact(models.Model):
 
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="contacts")
     occurred_at = models.DateTimeField("when")
-    duration_minutes = models.PositiveSmallIntegerField("duration (minutes)")
+    duration_minutes = models.PositiveSmallIntegerField(
+        "duration (minutes)", validators=[MinValueValidator(1), MaxValueValidator(600)]
+    )
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.PHONE)
     spoke_with = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="contacts"
@@ -401,7 +416,9 @@ class FollowUp(models.Model):
         ordering = ["due_on", "pk"]
         indexes = [
             # "My work": a worker's follow-ups still to do, soonest first.
-            models.Index(fields=["owner", "due_on"], condition=Q(done_at__isnull=True), name="open_follow_ups_by_owner"),
+            models.Index(
+                fields=["owner", "due_on"], condition=Q(done_at__isnull=True), name="open_follow_ups_by_owner"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -78,7 +78,6 @@ def family_page(family: Family) -> FamilyPage:
         family.people.prefetch_related(
             "exploitation_types",
             Prefetch("risk_history", queryset=RiskLevelChange.objects.select_related("changed_by")),
-            "relationships_as_child__carer",
             "relationships_as_carer__child",
         ).order_by("kind", "date_of_birth", "first_name")
     )

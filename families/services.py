@@ -88,6 +88,8 @@ def family_transfer(*, user, family: Family, to_team, reason: str, expected_vers
 def person_add(*, user, family: Family, person: Person, exploitation_types=(), related_people=(),
                relationship_kind: str = "") -> Person:
     """Add a parent, carer or child; ``related_people`` are the children (for a carer) or carers (for a child)."""
+    if person.kind not in Person.Kind.values:
+        raise ValueError("Say whether the person is a parent or carer or a child (Person.kind).")
     person.family = family
     _prepare_person(person)
     person.save()

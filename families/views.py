@@ -72,7 +72,9 @@ def family_create(request):
     carer_form = CarerForm(data, prefix="carer")
     child_form = NewChildForm(data, prefix="child")
     forms = [family_form, carer_form, child_form]
-    if data is not None and all([form.is_valid() for form in forms]):
+    # Validate every form (not all() over a generator) so each shows its errors at once.
+    valid = [form.is_valid() for form in forms]
+    if data is not None and all(valid):
         family_form.instance.team = family_form.cleaned_data["team"]
         family = services.family_create(
             user=request.user,

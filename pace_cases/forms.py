@@ -31,11 +31,8 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 def not_in_future(value, message="This cannot be in the future."):
-    if isinstance(value, datetime):
-        # Allow a few minutes' difference between the worker's clock and ours.
-        latest = timezone.now() + timedelta(minutes=5)
-    else:
-        latest = timezone.localdate()
+    # A moment may be a few minutes ahead: the worker's clock and ours can differ.
+    latest = timezone.now() + timedelta(minutes=5) if isinstance(value, datetime) else timezone.localdate()
     if value > latest:
         raise forms.ValidationError(message)
     return value

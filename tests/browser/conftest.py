@@ -1,0 +1,85 @@
+"""Fixtures for browser tests: Debian's Chromium, driven by Playwright, against pytest-django's live server.
+
+One browser for the whole session (starting Chromium is the slow part); a fresh context, so fresh
+cookies and storage, for every test.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.factories import PASSWORD
+
+LOGIN_PATH = "/accounts/login/"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_MISSING = "Debian's chromium is not installed: apt-get install chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# Generous enough for a loaded CI machine; a passing test never waits this long.
+TIMEOUT_MS = 10_000
+
+# Playwright's sync API runs an asyncio event loop in the main thread (on a greenlet) while it is
+# started. Django sees that running loop and refuses ORM calls from the same thread with
+# SynchronousOnlyOperation, although the test code (fixtures, database assertions) is synchronous
+# and never runs at the same time as the loop's own work. The live server answers the browser from
+# its own threads, which have no event loop, so it is unaffected.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(django_db_serialized_rollback):
+    """Keep the reference data the migrations load (local authorities, support categories...).
+
+    The live server needs committed data, so these tests use TransactionTestCase semantics: the
+    database is emptied after each test. Serialized rollback puts the migrations' rows back first.
+    """
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(CHROMIUM_MISSING)
+        pytest.skip(CHROMIUM_MISSING)
+    # Imported here so that collecting the rest of the suite does not need Playwright.
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/London", base_url=live_server.url)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(error))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def sign_in(page):
+    """sign_in(user): sign in through the real sign-in page, as a person would, and land on My work."""
+
+    def sign_in(user, password=PASSWORD):
+        page.goto(LOGIN_PATH)
+        page.get_by_label("E-mail address").fill(user.email)
+        password_box = page.get_by_label("Password")
+        password_box.fill(password)
+        password_box.press("Enter")
+        page.wait_for_url(lambda url: LOGIN_PATH not in url)
+
+    return sign_in

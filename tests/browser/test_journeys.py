@@ -1,0 +1,259 @@
+"""Journeys through the real pages in Chromium: finding a family, logging a call, adding a family.
+
+After signing in, the call journey uses the keyboard only, as many call handlers do while on the
+phone: "/" to search, arrow keys and Enter to open a result, Tab, type-ahead and Space on the form,
+Ctrl+Enter to save.
+"""
+
+import datetime
+import os
+import re
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from playwright.sync_api import expect
+
+from families.models import Contact, Family, FollowUp
+from tests.factories import ContactFactory, FollowUpFactory
+
+pytestmark = pytest.mark.browser
+
+SUMMARY = "Joanne is worried Tyler is being groomed by older boys; talked through what to record."
+FOLLOW_UP = "Ring Joanne after the strategy meeting"
+# What people using a screen reader or a keyboard cannot get past. Lesser findings are reported by
+# axe too, but do not fail the build.
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+def screenshot(page, name):
+    """Save a full-page screenshot when BROWSER_SHOTS_DIR is set, to look at the pages by eye."""
+    folder = os.environ.get("BROWSER_SHOTS_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def long_date(day):
+    """A date as the templates show it (DATE_FORMAT "j M Y"), e.g. "5 Mar 2025"."""
+    return dateformat.format(day, "j M Y")
+
+
+def open_family_by_search(page, family, text):
+    """Jump to the search box with "/", type, move into the results with the down arrow, open with Enter."""
+    page.keyboard.press("/")
+    search = page.get_by_role("searchbox", name="Find a family")
+    expect(search).to_be_focused()
+    page.keyboard.type(text)
+    result = page.locator("#family-search-results a")
+    expect(result).to_have_count(1)
+    expect(result).to_contain_text(family.reference)
+    page.keyboard.press("ArrowDown")
+    expect(result).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{family.get_absolute_url()}")
+
+
+def test_key_worker_logs_a_call_with_the_keyboard(page, sign_in, cast):
+    today = timezone.localdate()
+    sign_in(cast.key_worker)
+    expect(page.get_by_role("heading", name="My work", level=1)).to_be_visible()
+
+    open_family_by_search(page, cast.family, "Okaf")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(cast.family.reference)
+
+    log_a_call = page.get_by_role("link", name="Log a call")
+    log_a_call.focus()
+    expect(log_a_call).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{reverse('families:contact_log', args=[cast.family.pk])}")
+
+    # "When" defaults to now. Start at the duration and Tab through the call's fields in order.
+    page.get_by_label("Duration (minutes)").focus()
+    page.keyboard.type("25")
+    page.keyboard.press("Tab")
+    channel = page.get_by_label("Channel")
+    expect(channel).to_be_focused()
+    page.keyboard.type("Video")  # type-ahead in a closed select
+    expect(channel).to_have_value(Contact.Channel.VIDEO)
+    page.keyboard.press("Tab")
+    spoke_with = page.get_by_label("Who we spoke with")
+    expect(spoke_with).to_be_focused()
+    page.keyboard.type("Joanne")
+    expect(spoke_with).to_have_value(str(cast.carer.pk))
+    page.keyboard.press("Tab")
+    summary = page.get_by_label("What was discussed")
+    expect(summary).to_be_focused()
+    page.keyboard.type(SUMMARY)
+    page.keyboard.press("Tab")
+    listening = page.get_by_label("Listening and emotional support")
+    expect(listening).to_be_focused()
+    page.keyboard.press("Space")
+    expect(listening).to_be_checked()
+
+    page.get_by_label("Follow-up", exact=True).focus()
+    page.keyboard.type(FOLLOW_UP)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Who will do it")).to_be_focused()
+    expect(page.get_by_label("Who will do it")).to_have_value(str(cast.key_worker.pk))
+    page.keyboard.press("Tab")
+    due_on = page.get_by_label("By when")
+    expect(due_on).to_be_focused()
+    due_on.fill(today.isoformat())
+
+    screenshot(page, "call_form")
+    summary.press("Control+Enter")
+
+    page.wait_for_url(f"**{cast.family.get_absolute_url()}")
+    expect(page.get_by_role("status")).to_contain_text("Call logged.")
+    calls = page.get_by_role("region", name="Calls and contact")
+    expect(calls).to_contain_text(SUMMARY)
+    expect(calls).to_contain_text("Video call, 25 min · with Joanne Okafor")
+    expect(calls).to_contain_text("Support: Listening and emotional support")
+    follow_ups = page.get_by_role("region", name="Follow-ups")
+    expect(follow_ups).to_contain_text(FOLLOW_UP)
+    expect(follow_ups).to_contain_text(f"due {long_date(today)}")
+    screenshot(page, "family_page")
+
+    page.get_by_role("link", name="My work").press("Enter")
+    page.wait_for_url(re.compile(r"/$"))
+    due = page.get_by_role("region", name="Follow-ups due today or overdue")
+    expect(due.get_by_role("listitem").filter(has_text=FOLLOW_UP)).to_contain_text("Due today")
+    recent = page.get_by_role("region", name="My recent calls")
+    expect(recent).to_contain_text(f"{cast.family.reference} · Video call with Joanne Okafor")
+    expect(recent).to_contain_text("25 min")
+
+    contact = Contact.objects.get(family=cast.family)
+    assert contact.worker == cast.key_worker
+    assert (contact.duration_minutes, contact.channel, contact.spoke_with) == (25, "video", cast.carer)
+    assert contact.summary == SUMMARY
+    assert list(contact.support_given.values_list("code", flat=True)) == ["listening"]
+    assert not contact.handle_with_care
+    follow_up = FollowUp.objects.get(family=cast.family)
+    assert (follow_up.description, follow_up.owner, follow_up.due_on) == (FOLLOW_UP, cast.key_worker, today)
+    assert follow_up.contact == contact
+
+
+def test_call_without_summary_shows_error_by_the_field_and_keeps_what_was_typed(page, sign_in, cast):
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    sign_in(cast.key_worker)
+    page.goto(reverse("families:contact_log", args=[cast.family.pk]))
+
+    page.get_by_label("Duration (minutes)").fill("15")
+    page.get_by_label("Channel").focus()
+    page.keyboard.type("Text")
+    page.get_by_label("Who we spoke with").focus()
+    page.keyboard.type("Tyler")
+    page.get_by_label("Help dealing with school").press("Space")
+    page.get_by_label("Follow-up", exact=True).fill(FOLLOW_UP)
+    page.get_by_label("By when").fill(tomorrow.isoformat())
+    summary = page.get_by_label("What was discussed")
+    summary.press("Control+Enter")
+
+    # The page comes back from the server with the error; the form is not saved.
+    field = page.locator("#div_id_contact-summary")
+    expect(field.locator(".invalid-feedback")).to_have_text("This field is required.")
+    expect(summary).to_have_attribute("aria-invalid", "true")
+    expect(summary).to_have_accessible_description("This field is required.")
+    assert not Contact.objects.exists()
+
+    expect(page.get_by_label("Duration (minutes)")).to_have_value("15")
+    expect(page.get_by_label("Channel")).to_have_value(Contact.Channel.TEXT)
+    expect(page.get_by_label("Who we spoke with")).to_have_value(str(cast.child.pk))
+    expect(page.get_by_label("Help dealing with school")).to_be_checked()
+    expect(page.get_by_label("Listening and emotional support")).not_to_be_checked()
+    expect(page.get_by_label("Follow-up", exact=True)).to_have_value(FOLLOW_UP)
+    expect(page.get_by_label("Who will do it")).to_have_value(str(cast.key_worker.pk))
+    expect(page.get_by_label("By when")).to_have_value(tomorrow.isoformat())
+    screenshot(page, "call_form_errors")
+
+
+def test_add_a_family_suggests_the_local_authority_from_the_postcode(page, sign_in, cast):
+    sign_in(cast.key_worker)
+    page.goto(reverse("families:create"))
+
+    carer = page.get_by_role("group", name="Parent or carer", exact=True)
+    carer.get_by_label("First name").fill("Sandra")
+    carer.get_by_label("Last name").fill("Whitfield")
+    child = page.get_by_role("group", name="Child", exact=True)
+    child.get_by_label("First name").fill("Kai")
+    child.get_by_label("Last name").fill("Whitfield")
+    family = page.get_by_role("group", name="Family", exact=True)
+    family.get_by_label("How they reached us").focus()
+    page.keyboard.type("Parent")
+    expect(family.get_by_label("How they reached us")).to_have_value(Family.Source.SELF)
+
+    postcode = family.get_by_label("Postcode")
+    postcode.fill("B1 1AA")
+    postcode.press("Tab")  # leaving the field asks the server for the local authority
+    expect(page.locator("#postcode-hint")).to_have_text("Suggested from the postcode: Birmingham.")
+    expect(family.get_by_label("Local authority").locator("option:checked")).to_have_text("Birmingham")
+
+    page.keyboard.press("Control+Enter")  # from the field after the postcode, where Tab left the focus
+
+    page.wait_for_url(re.compile(r"/families/\d+/$"))
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text(re.compile(r"^F-\d{6}$"))
+    new_family = Family.objects.exclude(pk=cast.family.pk).get()
+    expect(heading).to_have_text(new_family.reference)
+    expect(page.get_by_role("status")).to_contain_text(f"Family {new_family.reference} added.")
+    assert new_family.local_authority.name == "Birmingham"
+    assert new_family.postcode == "B1 1AA"
+    assert new_family.key_worker == cast.key_worker
+    assert sorted(new_family.people.values_list("first_name", "kind")) == [("Kai", "child"), ("Sandra", "carer")]
+
+
+def blocking_violations(page):
+    results = Axe().run(page)
+    return [violation for violation in results.response["violations"] if violation["impact"] in BLOCKING_IMPACTS]
+
+
+def describe(problems):
+    lines = []
+    for where, violations in problems.items():
+        for violation in violations:
+            targets = "; ".join(" ".join(node["target"]) for node in violation["nodes"])
+            lines.append(f"{where}: {violation['id']} ({violation['impact']}) {violation['help']} at {targets}")
+    return "\n".join(lines)
+
+
+def test_pages_have_no_serious_accessibility_problems(page, sign_in, cast):
+    ContactFactory(family=cast.family, worker=cast.key_worker, spoke_with=cast.carer)
+    ContactFactory(family=cast.family, worker=cast.key_worker, handle_with_care=True)
+    FollowUpFactory(family=cast.family, owner=cast.key_worker)
+    FollowUpFactory(
+        family=cast.family, owner=cast.key_worker, due_on=timezone.localdate() - datetime.timedelta(days=3)
+    )
+    problems = {}
+
+    page.goto("/accounts/login/")
+    problems["sign-in page"] = blocking_violations(page)
+
+    sign_in(cast.key_worker)
+    expect(page.get_by_role("heading", name="My work", level=1)).to_be_visible()
+    problems["My work"] = blocking_violations(page)
+
+    page.goto(cast.family.get_absolute_url())
+    problems["family page"] = blocking_violations(page)
+
+    page.keyboard.press("/")
+    page.keyboard.type("Okaf")
+    expect(page.locator("#family-search-results a")).to_have_count(1)
+    problems["search results"] = blocking_violations(page)
+    page.keyboard.type("zzz")
+    expect(page.locator("#family-search-results")).to_contain_text("No family found")
+    problems["search with no results"] = blocking_violations(page)
+
+    page.goto(reverse("families:contact_log", args=[cast.family.pk]))
+    problems["call form"] = blocking_violations(page)
+
+    page.get_by_label("What was discussed").press("Control+Enter")
+    expect(page.locator("#div_id_contact-summary .invalid-feedback")).to_be_visible()
+    problems["call form with errors"] = blocking_violations(page)
+
+    page.goto(reverse("families:create"))
+    problems["new-family form"] = blocking_violations(page)
+
+    assert not any(problems.values()), "Serious accessibility problems found by axe:\n" + describe(problems)

@@ -1,0 +1,164 @@
+"""The demo data command: safe to run, complete, consistent and idempotent."""
+
+from io import StringIO
+
+import pytest
+from auditlog.models import LogEntry
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from families.management.commands.seed_demo import DEMO_USERS, SIGN_IN_URL
+from families.models import Consent, Contact, Family, FollowUp, Membership, Person, Relationship, Role, Team
+from families.postcodes import local_authority_for_postcode
+from staff.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo_settings(settings):
+    settings.DEBUG = True
+    # The real hasher is deliberately slow; the command's own speed is checked by running it for real.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return settings
+
+
+def seed(*args):
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def counts():
+    models = (User, Team, Membership, Family, Person, Relationship, Consent, Contact, FollowUp, LogEntry)
+    return {model.__name__: model.objects.count() for model in models}
+
+
+def test_refuses_to_run_without_debug(settings):
+    settings.DEBUG = False
+    before = counts()
+    with pytest.raises(CommandError, match="DEBUG"):
+        seed()
+    assert counts() == before
+    assert not User.objects.exists()
+    assert not Family.objects.exists()
+
+
+def test_force_runs_without_debug(settings):
+    settings.DEBUG = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    seed("--force", "--families", "3")
+    assert Family.objects.count() == 3
+
+
+def test_full_demo_data_set(demo_settings):
+    """One full run (seeding takes a couple of seconds), checked part by part."""
+    output = seed()
+    check_teams_and_sign_ins(output)
+    check_families_are_complete()
+    check_demo_caseworker_has_work_today()
+    check_local_authority_matches_postcode()
+    check_second_run_changes_nothing()
+
+
+def check_teams_and_sign_ins(output):
+    assert User.objects.count() >= 4
+    national = Team.objects.get(name="National support team")
+    assert national.kind == Team.Kind.NATIONAL and national.local_authority is None
+    liaison = Team.objects.filter(kind=Team.Kind.PARENT_LIAISON)
+    assert set(liaison.values_list("local_authority__code", flat=True)) == {"E08000025", "E08000035", "E10000017"}
+
+    def roles(email):
+        return set(Membership.objects.filter(user__email=email).values_list("team__name", "role"))
+
+    assert roles("caseworker@pace.example") == {("National support team", Role.CASEWORKER)}
+    assert roles("plo@pace.example") == {("Birmingham parent liaison team", Role.PLO)}
+    assert roles("manager@pace.example") == {
+        ("National support team", Role.MANAGER),
+        ("Birmingham parent liaison team", Role.MANAGER),
+    }
+    assert roles("admin@pace.example") == {(team.name, Role.ADMINISTRATOR) for team in Team.objects.all()}
+    admin = User.objects.get(email="admin@pace.example")
+    assert admin.is_staff and admin.is_superuser
+    assert Membership.objects.filter(team=national, role=Role.CASEWORKER).count() >= 3
+
+    for demo in DEMO_USERS:
+        user = User.objects.get(email=demo.email)
+        assert user.check_password(demo.password)
+        validate_password(demo.password, user)  # at least 12 characters, not common, not like the e-mail
+        assert demo.email in output and demo.password in output
+    assert SIGN_IN_URL == "http://127.0.0.1:8000/"
+    assert SIGN_IN_URL in output
+
+
+def check_families_are_complete():
+    families = Family.objects.prefetch_related("people", "contacts", "consents")
+    assert families.count() >= 50
+    for family in families:
+        assert family.reference and family.reference.startswith("F-")
+        kinds = [person.kind for person in family.people.all()]
+        assert Person.Kind.CARER in kinds and Person.Kind.CHILD in kinds
+        assert set(kinds) <= {Person.Kind.CARER, Person.Kind.CHILD}
+        assert family.contacts.all(), family.reference
+        assert any(consent.kind == Consent.Kind.STORE for consent in family.consents.all())
+        if family.key_worker_id:
+            assert Membership.objects.filter(user_id=family.key_worker_id, team_id=family.team_id).exists()
+    today = timezone.localdate()
+    for child in Person.objects.filter(kind=Person.Kind.CHILD):
+        assert 11 <= child.age_on(today) <= 17
+        assert 1 <= child.exploitation_types.count() <= 2
+        assert child.risk_level
+    # Every child is linked to every carer of the family through a relationship.
+    for family in families:
+        for child in family.people.filter(kind=Person.Kind.CHILD):
+            assert child.relationships_as_child.exists()
+
+    assert Family.objects.filter(team__kind=Team.Kind.NATIONAL).count() > Family.objects.count() / 2
+    assert Family.objects.filter(team__kind=Team.Kind.PARENT_LIAISON).exists()
+    closed = Family.objects.filter(status=Family.Status.CLOSED)
+    assert closed.exists()
+    assert all(family.closure_reason and family.closed_on for family in closed)
+    assert Family.objects.filter(people__kind=Person.Kind.CARER).count() > Family.objects.count()  # second carers
+    assert Contact.objects.filter(handle_with_care=True).exists()
+    assert not Contact.objects.filter(occurred_at__gt=timezone.now()).exists()
+    assert not Contact.objects.filter(support_given__isnull=True).exists()
+    assert FollowUp.objects.filter(done_at__isnull=False).exists()
+    assert FollowUp.objects.filter(done_at__isnull=True, due_on__gt=today).exists()
+    # Everything is attributed to the worker who did it.
+    assert LogEntry.objects.exists()
+    assert not LogEntry.objects.filter(actor__isnull=True).exists()
+
+
+def check_demo_caseworker_has_work_today():
+    caseworker = User.objects.get(email="caseworker@pace.example")
+    today = timezone.localdate()
+    open_follow_ups = FollowUp.objects.filter(owner=caseworker, done_at__isnull=True)
+    assert open_follow_ups.filter(due_on=today).exists()
+    assert open_follow_ups.filter(due_on__lt=today).exists()
+    assert Family.objects.filter(key_worker=caseworker, status=Family.Status.OPEN).count() >= 3
+    assert Contact.objects.filter(worker=caseworker, occurred_at__gte=timezone.now() - timezone.timedelta(days=7))
+
+
+def check_local_authority_matches_postcode():
+    for family in Family.objects.select_related("local_authority"):
+        assert family.local_authority is not None
+        assert family.local_authority == local_authority_for_postcode(family.postcode), family.postcode
+
+
+def check_second_run_changes_nothing():
+    before = counts()
+    output = seed()
+    assert counts() == before
+    assert "Demo data already present" in output
+    assert "caseworker@pace.example" in output and SIGN_IN_URL in output
+
+
+def test_small_run(demo_settings):
+    output = seed("--families", "5")
+    assert Family.objects.count() == 5
+    assert "caseworker@pace.example" in output
+    caseworker = User.objects.get(email="caseworker@pace.example")
+    today = timezone.localdate()
+    assert FollowUp.objects.filter(owner=caseworker, done_at__isnull=True, due_on__lte=today).exists()
