@@ -25,6 +25,9 @@ OLDEST_CHILD_YEARS = 25
 
 
 class FamilyForm(PlainTextMixin, forms.ModelForm):
+    # Longer than a postcode, so a mistyped one gets the postcode message, not a length one.
+    postcode = forms.CharField(max_length=20, required=False)
+
     class Meta:
         model = Family
         fields = [
@@ -226,7 +229,11 @@ class ContactForm(PlainTextMixin, forms.ModelForm):
             "support_given",
             "handle_with_care",
         ]
-        widgets = {"occurred_at": DateTimeInput(), "summary": forms.Textarea(attrs={"rows": 6})}
+        widgets = {
+            "occurred_at": DateTimeInput(),
+            "duration_minutes": forms.NumberInput(attrs={"min": 1, "max": 600}),
+            "summary": forms.Textarea(attrs={"rows": 6}),
+        }
 
     def __init__(self, *args, family, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,6 +4,7 @@ import factory
 from django.utils import timezone
 
 from families.models import (
+    AuthorityDistrict,
     Consent,
     Contact,
     ExploitationType,
@@ -168,3 +169,28 @@ def exploitation_type(code="cce"):
 
 def support_category(code="listening"):
     return SupportCategory.objects.get(code=code)
+
+
+class AuthorityDistrictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuthorityDistrict
+
+    code = factory.Sequence(lambda n: f"T{n:08d}")
+    name = factory.Sequence(lambda n: f"Test district {n}")
+    authority = factory.SubFactory(LocalAuthorityFactory)
+
+
+class ExploitationTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExploitationType
+
+    code = factory.Sequence(lambda n: f"test-type-{n}")
+    name = factory.Sequence(lambda n: f"Test exploitation type {n}")
+
+
+class SupportCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SupportCategory
+
+    code = factory.Sequence(lambda n: f"test-support-{n}")
+    name = factory.Sequence(lambda n: f"Test support {n}")

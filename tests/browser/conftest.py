@@ -43,8 +43,33 @@ def _reference_data(django_db_serialized_rollback):
     """
 
 
+def _keep_serialized_contents(start_playwright):
+    """Start Playwright, and give Django's new connection objects the test database's saved contents.
+
+    Django keeps its connection objects in an asgiref Local that is thread-local while no event loop
+    runs, and per-context once one does. With Playwright's loop running, the test code therefore
+    gets new connection objects (to the same test database) that lack the contents
+    pytest-django's database setup saved on the first ones for serialized rollback: without this,
+    only the first browser test would get the reference data back.
+    """
+    from django.db import connections
+
+    saved = {alias: getattr(connections[alias], "_test_serialized_contents", None) for alias in connections}
+    playwright = start_playwright()
+    for alias, contents in saved.items():
+        if contents is not None and not hasattr(connections[alias], "_test_serialized_contents"):
+            connections[alias]._test_serialized_contents = contents
+    return playwright
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The factories' users get their password hashed, and sign-in checks it: keep both quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup):
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(CHROMIUM_MISSING)
@@ -52,10 +77,13 @@ def browser():
     # Imported here so that collecting the rest of the suite does not need Playwright.
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    playwright = _keep_serialized_contents(sync_playwright().start)
+    try:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+    finally:
+        playwright.stop()
 
 
 @pytest.fixture
