@@ -1,0 +1,3 @@
+from pace_cases.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "auditlog",
     "staff",
     "families",
+    "deadlines",
     "referrals",
     "safety_plans",
 ]
@@ -161,6 +162,40 @@ EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "Pace Cases <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Celery: Redis in production (REDIS_URL). Without it, the embedded default is a broker
+# that needs no server: kombu's filesystem transport, in the local data folder.
+REDIS_URL = env.string("REDIS_URL", "")
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+else:
+    CELERY_BROKER_URL = "filesystem://"
+    _broker_dir = DATA_DIR / "broker"
+    for _folder in ("queue", "processed"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+OVERDUE_CHECK_MINUTES = env.integer("OVERDUE_CHECK_MINUTES", 5)
+CELERY_BEAT_SCHEDULE = {
+    "raise-overdue-flags": {
+        "task": "deadlines.tasks.raise_overdue_flags",
+        "schedule": OVERDUE_CHECK_MINUTES * 60,
+    },
+    "send-notifications": {
+        # Catches retries that fell due and anything queued while no worker was running.
+        "task": "deadlines.tasks.send_notifications",
+        "schedule": 60,
+    },
+}
 
 # Changes are attributed to the signed-in user by AuditlogMiddleware; reads are
 # recorded explicitly (families.audit).

@@ -21,6 +21,17 @@ class Cast:
     outsider: object
 
 
+@pytest.fixture(autouse=True, scope="session")
+def celery_runs_tasks_in_process():
+    """Tasks started from on_commit run at once in the test process, never into a broker.
+    The real-worker test switches this off for itself."""
+    from pace_cases.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
 @pytest.fixture
 def cast(db):
     key_worker = MembershipFactory(role=Role.CASEWORKER)
@@ -68,3 +79,17 @@ def manager_client(cast):
 @pytest.fixture
 def anonymous_client():
     return Client()
+
+
+def require_postgresql(reason):
+    """Skip on the embedded SQLite default, but never under CI, where PostgreSQL must be there."""
+    import os
+
+    import pytest
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run on PostgreSQL: {reason}")
+    pytest.skip(f"Needs PostgreSQL (set DATABASE_URL): {reason}")

@@ -1,8 +1,10 @@
 import datetime
 
 import factory
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from deadlines.models import Deadline, Notification, OverdueFlag
 from families.models import (
     AuthorityDistrict,
     Consent,
@@ -19,6 +21,15 @@ from families.models import (
     Role,
     SupportCategory,
     Team,
+)
+from referrals.models import (
+    Escalation,
+    Milestone,
+    MilestoneRecord,
+    ParentUpdate,
+    Referral,
+    SocialWorkerAllocation,
+    ThresholdRule,
 )
 from staff.models import User
 
@@ -194,3 +205,111 @@ class SupportCategoryFactory(factory.django.DjangoModelFactory):
 
     code = factory.Sequence(lambda n: f"test-support-{n}")
     name = factory.Sequence(lambda n: f"Test support {n}")
+
+
+# ------------------------------------------------------------------ referrals and deadlines
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    """A bare referral row. Use referrals.services.referral_create for one with its clock running."""
+
+    class Meta:
+        model = Referral
+
+    family = factory.SubFactory(FamilyFactory)
+    local_authority = factory.SelfAttribute("family.local_authority")
+    referred_by = Referral.ReferredBy.CHARITY
+    created_by = factory.SubFactory(UserFactory)
+
+
+class MilestoneRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MilestoneRecord
+
+    referral = factory.SubFactory(ReferralFactory)
+    milestone = Milestone.REFERRAL_MADE
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=3))
+    recorded_by = factory.SelfAttribute("referral.created_by")
+
+
+class SocialWorkerAllocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SocialWorkerAllocation
+
+    referral = factory.SubFactory(ReferralFactory)
+    name = factory.Faker("name", locale="en_GB")
+    team = "Assessment team"
+    allocated_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=20))
+    recorded_by = factory.SelfAttribute("referral.created_by")
+
+
+class ParentUpdateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ParentUpdate
+
+    referral = factory.SubFactory(ReferralFactory)
+    received_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=10))
+    channel = ParentUpdate.Channel.PHONE
+    recorded_by = factory.SelfAttribute("referral.created_by")
+
+
+class EscalationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Escalation
+
+    referral = factory.SubFactory(ReferralFactory)
+    kind = Escalation.Kind.LETTER
+    to_whom = "Team manager, assessment team"
+    sent_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=1))
+    created_by = factory.SelfAttribute("referral.created_by")
+
+
+class ThresholdRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ThresholdRule
+
+    from_milestone = Milestone.REFERRAL_MADE
+    to_milestone = Milestone.DECISION
+    amount = 2
+    unit = ThresholdRule.Unit.WORKING_DAYS
+    basis = ThresholdRule.Basis.LOCAL
+    source = "Local agreement"
+    local_authority = factory.SubFactory(LocalAuthorityFactory)
+
+
+class DeadlineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Deadline
+
+    family = factory.SubFactory(FamilyFactory)
+    subject_type = factory.LazyFunction(lambda: ContentType.objects.get_for_model(Family))
+    subject_id = factory.SelfAttribute("family.pk")
+    kind = factory.Sequence(lambda n: f"test:{n}")
+    label = "Something promised"
+    allowance = "1 working day"
+    nation = "england"
+    started_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=5))
+    due_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=1))
+    escalate_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=5))
+
+
+class OverdueFlagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OverdueFlag
+
+    deadline = factory.SubFactory(DeadlineFactory)
+    family = factory.SelfAttribute("deadline.family")
+    raised_at = factory.LazyFunction(timezone.now)
+    escalate_at = factory.SelfAttribute("deadline.escalate_at")
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    flag = factory.SubFactory(OverdueFlagFactory)
+    event = Notification.Event.RAISED
+    recipient = factory.SubFactory(UserFactory)
+    channel = Notification.Channel.EMAIL
+    created_at = factory.LazyFunction(timezone.now)
+    next_attempt_at = factory.LazyFunction(timezone.now)

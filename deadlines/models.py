@@ -1,0 +1,156 @@
+"""Clocks on promises: what should happen by when, the flags raised when it does not,
+and the notifications those flags send.
+
+Referrals to children's social care are the first to use it; safety-plan reviews,
+meeting actions and return home interviews add their own deadlines to the same tables.
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+
+
+class Deadline(models.Model):
+    family = models.ForeignKey("families.Family", on_delete=models.PROTECT, related_name="deadlines")
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    subject_id = models.PositiveBigIntegerField()
+    subject = GenericForeignKey("subject_type", "subject_id")
+    kind = models.CharField(max_length=60, help_text="What is due, e.g. referral:decision.")
+    label = models.CharField(max_length=200, help_text="What is due, in plain words.")
+    allowance = models.CharField(max_length=60, help_text="The time allowed, in plain words.")
+    nation = models.CharField(max_length=20, help_text="Whose bank holidays the working days skip.")
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    # Late by twice the allowance: the flag's escalation level rises.
+    escalate_at = models.DateTimeField()
+    met_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True, help_text="No longer applies.")
+    flagged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id", "kind"],
+                condition=Q(met_at__isnull=True, cancelled_at__isnull=True),
+                name="one_open_deadline_per_subject_and_kind",
+            ),
+        ]
+        indexes = [
+            # raise_overdue_flags: "due_at <= now AND still open AND not yet flagged". Only the
+            # rows that can still become overdue are in the index, so a run with nothing new
+            # stays fast however many deadlines are already flagged or met.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(met_at__isnull=True, cancelled_at__isnull=True, flagged_at__isnull=True),
+                name="deadline_waiting_to_flag",
+            ),
+            models.Index(fields=["subject_type", "subject_id"], name="deadline_subject"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def is_open(self):
+        return self.met_at is None and self.cancelled_at is None
+
+
+class OverdueFlag(models.Model):
+    """Raised once per deadline when it passes. Never deleted: acknowledged, escalated, resolved."""
+
+    class Level(models.IntegerChoices):
+        OVERDUE = 1, "Overdue"
+        ESCALATED = 2, "Very late (twice the time allowed)"
+
+    deadline = models.OneToOneField(Deadline, on_delete=models.PROTECT, related_name="flag")
+    family = models.ForeignKey("families.Family", on_delete=models.PROTECT, related_name="overdue_flags")
+    raised_at = models.DateTimeField(db_index=True)
+    level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.OVERDUE)
+    # Copied from the deadline when raised, so escalation needs only this table's index.
+    escalate_at = models.DateTimeField()
+    escalated_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledgement_note = models.TextField(max_length=2000, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["raised_at"]
+        indexes = [
+            # raise_overdue_flags' escalation step: "level 1, unresolved, escalate_at <= now".
+            models.Index(
+                fields=["escalate_at"], condition=Q(level=1, resolved_at__isnull=True), name="flag_waiting_to_escalate"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True) | Q(acknowledged_by__isnull=False),
+                name="flag_acknowledged_by_someone",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Overdue: {self.deadline}"
+
+    def get_additional_data(self):
+        return {"family_id": self.family_id}
+
+    @property
+    def is_resolved(self):
+        return self.resolved_at is not None
+
+
+class Notification(models.Model):
+    """The outbox: one row per flag event, person and channel. Sent after commit, at most once."""
+
+    class Event(models.TextChoices):
+        RAISED = "raised", "Overdue"
+        ESCALATED = "escalated", "Very late"
+
+    class Channel(models.TextChoices):
+        IN_APP = "in_app", "In the application"
+        EMAIL = "email", "E-mail"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Gave up after repeated failures"
+
+    flag = models.ForeignKey(OverdueFlag, on_delete=models.PROTECT, related_name="notifications")
+    event = models.CharField(max_length=20, choices=Event.choices)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flag", "event", "recipient", "channel"], name="one_notification_per_event_person_channel"
+            ),
+        ]
+        indexes = [
+            # send_pending_notifications claims e-mails due for a (re)try.
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="notification_to_send"),
+            # The bell: a person's unread in-app notifications.
+            models.Index(
+                fields=["recipient", "-created_at"],
+                condition=Q(channel="in_app", read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_event_display()} – {self.flag.deadline}"

@@ -1,0 +1,203 @@
+"""The overdue job: flags once, escalates, resolves, notifies once, in set-based statements."""
+
+import datetime
+import threading
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from deadlines import services
+from deadlines.models import Notification, OverdueFlag
+from families.models import Membership, Role
+from tests.conftest import require_postgresql
+from tests.factories import DeadlineFactory, FamilyFactory, MembershipFactory, NotificationFactory, UserFactory
+
+NOW = datetime.datetime(2026, 11, 30, 9, 0, tzinfo=datetime.UTC)
+
+
+def overdue_deadline(family, **fields):
+    defaults = {"due_at": NOW - datetime.timedelta(hours=1), "escalate_at": NOW + datetime.timedelta(days=2)}
+    return DeadlineFactory(family=family, **{**defaults, **fields})
+
+
+@pytest.mark.django_db
+def test_exactly_due_is_not_overdue_one_second_later_is(cast):
+    deadline = overdue_deadline(cast.family, due_at=NOW)
+    assert services.raise_overdue_flags(now=NOW).flagged == 0
+    assert services.raise_overdue_flags(now=NOW + datetime.timedelta(seconds=1)).flagged == 1
+    flag = OverdueFlag.objects.get()
+    assert (flag.deadline, flag.family, flag.level) == (deadline, cast.family, OverdueFlag.Level.OVERDUE)
+
+
+@pytest.mark.django_db
+def test_running_twice_flags_once(cast):
+    overdue_deadline(cast.family)
+    first = services.raise_overdue_flags(now=NOW)
+    second = services.raise_overdue_flags(now=NOW + datetime.timedelta(minutes=5))
+    assert (first.flagged, second.flagged) == (1, 0)
+    assert OverdueFlag.objects.count() == 1
+    assert second.notifications == 0
+
+
+@pytest.mark.django_db
+def test_met_or_cancelled_deadlines_are_not_flagged(cast):
+    overdue_deadline(cast.family, met_at=NOW - datetime.timedelta(hours=2))
+    overdue_deadline(cast.family, cancelled_at=NOW - datetime.timedelta(hours=2))
+    assert services.raise_overdue_flags(now=NOW).flagged == 0
+
+
+@pytest.mark.django_db
+def test_escalates_when_late_by_twice_the_allowance(cast):
+    overdue_deadline(cast.family, escalate_at=NOW + datetime.timedelta(days=1))
+    services.raise_overdue_flags(now=NOW)
+    assert services.raise_overdue_flags(now=NOW + datetime.timedelta(hours=23)).escalated == 0
+    run = services.raise_overdue_flags(now=NOW + datetime.timedelta(days=1, seconds=1))
+    assert run.escalated == 1
+    flag = OverdueFlag.objects.get()
+    assert flag.level == OverdueFlag.Level.ESCALATED
+    assert Notification.objects.filter(event=Notification.Event.ESCALATED).count() == 2 * 2  # 2 people x 2 channels
+    assert services.raise_overdue_flags(now=NOW + datetime.timedelta(days=2)).escalated == 0
+
+
+@pytest.mark.django_db
+def test_already_very_late_deadline_is_raised_and_escalated_in_one_run(cast):
+    overdue_deadline(cast.family, escalate_at=NOW - datetime.timedelta(minutes=1))
+    run = services.raise_overdue_flags(now=NOW)
+    assert (run.flagged, run.escalated) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_resolved_flags_are_not_escalated(cast):
+    deadline = overdue_deadline(cast.family, escalate_at=NOW + datetime.timedelta(hours=1))
+    services.raise_overdue_flags(now=NOW)
+    services.deadline_meet(deadline, at=NOW)
+    assert services.raise_overdue_flags(now=NOW + datetime.timedelta(days=3)).escalated == 0
+    flag = OverdueFlag.objects.get()
+    assert flag.resolved_at is not None
+    assert flag.level == OverdueFlag.Level.OVERDUE
+
+
+@pytest.mark.django_db
+def test_notifies_key_worker_and_team_managers_in_app_and_by_email(cast):
+    overdue_deadline(cast.family)
+    run = services.raise_overdue_flags(now=NOW)
+    recipients = set(Notification.objects.values_list("recipient", "channel", "status"))
+    assert recipients == {
+        (cast.key_worker.pk, "in_app", "sent"),
+        (cast.key_worker.pk, "email", "pending"),
+        (cast.manager.pk, "in_app", "sent"),
+        (cast.manager.pk, "email", "pending"),
+    }
+    assert run.notifications == 4
+    # Outsiders and teammates who are not key worker hear nothing.
+    assert not Notification.objects.filter(recipient__in=[cast.outsider, cast.teammate]).exists()
+
+
+@pytest.mark.django_db
+def test_a_manager_who_is_also_key_worker_gets_one_of_each(cast):
+    Membership.objects.filter(user=cast.key_worker).update(role=Role.MANAGER)
+    overdue_deadline(cast.family)
+    services.raise_overdue_flags(now=NOW)
+    assert Notification.objects.filter(recipient=cast.key_worker).count() == 2
+
+
+@pytest.mark.django_db
+def test_emails_carry_the_reference_and_a_link_but_no_names(cast):
+    overdue_deadline(cast.family)
+    services.raise_overdue_flags(now=NOW)
+    assert services.send_pending_notifications(now=NOW) == 2
+    assert len(mail.outbox) == 2
+    message = mail.outbox[0]
+    assert cast.family.reference in message.subject
+    assert f"/families/{cast.family.pk}/" in message.body
+    for secret in (cast.carer.first_name, cast.carer.last_name, cast.child.first_name, cast.family.postcode):
+        assert secret not in message.subject + message.body
+    # Sent once only.
+    assert services.send_pending_notifications(now=NOW + datetime.timedelta(hours=1)) == 0
+    assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_failed_email_is_retried_later_then_given_up(cast):
+    notification = NotificationFactory(recipient=cast.key_worker, next_attempt_at=NOW)
+    other = NotificationFactory(recipient=cast.manager, next_attempt_at=NOW)
+    real_send = services.send_mail
+
+    def flaky(subject, body, sender, recipients):
+        if recipients == [cast.key_worker.email]:
+            raise ConnectionRefusedError("mail server down")
+        return real_send(subject, body, sender, recipients)
+
+    with mock.patch.object(services, "send_mail", side_effect=flaky):
+        assert services.send_pending_notifications(now=NOW) == 1
+        notification.refresh_from_db()
+        other.refresh_from_db()
+        assert (other.status, other.attempts) == ("sent", 1)  # one failure does not stop the rest
+        assert (notification.status, notification.attempts) == ("pending", 1)
+        assert notification.last_error == "ConnectionRefusedError"
+        assert notification.next_attempt_at == NOW + datetime.timedelta(minutes=5)
+        # Not retried before its time.
+        assert services.send_pending_notifications(now=NOW + datetime.timedelta(minutes=1)) == 0
+        moment = NOW
+        for _ in range(services.MAX_SEND_ATTEMPTS - 1):
+            moment += datetime.timedelta(days=1)
+            services.send_pending_notifications(now=moment)
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("failed", services.MAX_SEND_ATTEMPTS)
+    assert len(mail.outbox) == 1
+
+
+def make_overdue(count, team):
+    key_worker = UserFactory()
+    MembershipFactory(user=key_worker, team=team)
+    for _ in range(count):
+        overdue_deadline(FamilyFactory(team=team, key_worker=key_worker),
+                         escalate_at=NOW - datetime.timedelta(minutes=1))
+
+
+@pytest.mark.django_db
+def test_query_count_is_the_same_for_10_and_500_overdue(cast):
+    team = cast.family.team
+    make_overdue(10, team)
+    with CaptureQueriesContext(connection) as small:
+        assert services.raise_overdue_flags(now=NOW).flagged == 10
+    make_overdue(490, team)
+    with CaptureQueriesContext(connection) as large:
+        assert services.raise_overdue_flags(now=NOW + datetime.timedelta(minutes=5)).flagged == 490
+    assert len(small) == len(large), [q["sql"][:120] for q in large.captured_queries]
+    assert OverdueFlag.objects.count() == 500
+    assert Notification.objects.filter(event="raised").count() == 500 * 2 * 2  # key worker + manager, 2 channels
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_runs_create_each_flag_once(cast):
+    require_postgresql("two concurrent runs need PostgreSQL's row locks")
+    make_overdue(300, cast.family.team)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def run(offset):
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            results.append(services.raise_overdue_flags(now=NOW + datetime.timedelta(seconds=offset)))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=run, args=(offset,)) for offset in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sum(result.flagged for result in results) == 300
+    assert OverdueFlag.objects.count() == 300
+    pairs = Notification.objects.values_list("flag", "event", "recipient", "channel")
+    # Raised and escalated (escalate_at has passed), for the key worker and the manager, in 2 channels.
+    assert len(pairs) == len(set(pairs)) == 300 * 2 * 2 * 2
