@@ -5,11 +5,17 @@ Referrals to children's social care are the first to use it; safety-plan reviews
 meeting actions and return home interviews add their own deadlines to the same tables.
 """
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+
+from deadlines.working_days import working_days_between, working_days_overdue
 
 
 class Deadline(models.Model):
@@ -154,3 +160,36 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_event_display()} – {self.flag.deadline}"
+
+
+@dataclass(frozen=True)
+class DueState:
+    """How a deadline stands now, in words a caseworker reads at a glance."""
+
+    kind: str  # "overdue", "due_soon" or "on_track"
+    working_days: int
+    due_at: datetime
+
+    @property
+    def due_day(self):
+        """The local day by the end of which it is due (due_at is the next local midnight)."""
+        return timezone.localdate(self.due_at - timedelta(microseconds=1))
+
+    @property
+    def text(self):
+        days = f"{self.working_days} working day{'' if self.working_days == 1 else 's'}"
+        if self.kind == "overdue":
+            return f"{days} overdue" if self.working_days else "Overdue"
+        if self.working_days == 0:
+            return "Due today"
+        return f"Due in {days}"
+
+
+def due_state(due_at: datetime, nation: str, now: datetime) -> DueState:
+    """Overdue once ``now`` passes ``due_at``; "due soon" within DEADLINE_WARNING_WORKING_DAYS."""
+    if now > due_at:
+        return DueState("overdue", working_days_overdue(due_at, now, nation), due_at)
+    # due_at is the end of the due day (next local midnight): count working days up to that day.
+    remaining = working_days_between(now, due_at - timedelta(microseconds=1), nation)
+    kind = "due_soon" if remaining <= settings.DEADLINE_WARNING_WORKING_DAYS else "on_track"
+    return DueState(kind, remaining, due_at)

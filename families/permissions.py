@@ -59,3 +59,8 @@ def teams_of(user):
 def users_in_teams_of(user):
     """Colleagues who may own work on the user's families (follow-ups, key work)."""
     return User.objects.filter(is_active=True, memberships__team_id__in=team_ids(user)).distinct()
+
+
+def is_manager(user):
+    """Managers and administrators of any team: they review overdue work and set local thresholds."""
+    return user.is_authenticated and Membership.objects.filter(user=user, role__in=MANAGING_ROLES).exists()

@@ -23,6 +23,7 @@ from families.forms import (
 )
 from families.models import Family, Person, Role
 from pace_cases.errors import UserFixableError, add_to_form
+from referrals import selectors as referral_selectors
 
 HOME_TEMPLATES = {
     Role.MANAGER: "home/manager.html",
@@ -104,7 +105,12 @@ def family_detail(request, pk):
     return render(
         request,
         "families/detail.html",
-        {"page": page, "family": family, "can_transfer": permissions.can_transfer(request.user, family)},
+        {
+            "page": page,
+            "family": family,
+            "referrals": referral_selectors.family_referrals(family),
+            "can_transfer": permissions.can_transfer(request.user, family),
+        },
     )
 
 

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "django_filters",
     "axes",
     "auditlog",
     "staff",
@@ -68,6 +69,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "deadlines.context_processors.unread_notifications",
             ],
         },
     },
@@ -177,6 +179,7 @@ else:
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -185,6 +188,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 OVERDUE_CHECK_MINUTES = env.integer("OVERDUE_CHECK_MINUTES", 5)
+# A deadline this many working days away or fewer is shown as "due soon".
+DEADLINE_WARNING_WORKING_DAYS = env.integer("DEADLINE_WARNING_WORKING_DAYS", 2)
 CELERY_BEAT_SCHEDULE = {
     "raise-overdue-flags": {
         "task": "deadlines.tasks.raise_overdue_flags",

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from referrals import views
+
+app_name = "referrals"
+base = "families/<int:pk>/referrals/<int:referral_pk>/"
+urlpatterns = [
+    path("families/<int:pk>/referrals/new/", views.referral_create, name="create"),
+    path(base, views.referral_detail, name="detail"),
+    path(base + "chronology/", views.referral_chronology, name="chronology"),
+    path(base + "edit/", views.referral_edit, name="edit"),
+    path(base + "milestones/new/", views.milestone_record, name="milestone"),
+    path(base + "social-workers/new/", views.social_worker_add, name="social_worker"),
+    path(base + "updates/new/", views.parent_update_add, name="parent_update"),
+    path(base + "escalations/new/", views.escalation_add, name="escalation"),
+    path(base + "escalations/<int:escalation_pk>/response/", views.escalation_response, name="escalation_response"),
+    path("thresholds/", views.threshold_list, name="thresholds"),
+    path("thresholds/new/", views.threshold_edit, name="threshold_new"),
+    path("thresholds/<int:rule_pk>/edit/", views.threshold_edit, name="threshold_edit"),
+]

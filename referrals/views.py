@@ -1,0 +1,177 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from families import audit, permissions
+from families.models import Family
+from pace_cases.errors import UserFixableError, add_to_form
+from referrals import selectors, services
+from referrals.forms import (
+    EscalationForm,
+    EscalationResponseForm,
+    MilestoneForm,
+    ParentUpdateForm,
+    ReferralDetailsForm,
+    ReferralForm,
+    SocialWorkerForm,
+    ThresholdRuleForm,
+)
+from referrals.models import Referral, ThresholdRule
+
+
+def _family_and_referral(user, pk, referral_pk):
+    """The referral, if the user may see its family; 404 otherwise."""
+    family = permissions.family_for(user, pk)
+    referral = get_object_or_404(
+        Referral.objects.select_related("local_authority", "family", "previous_referral"),
+        family=family, pk=referral_pk,
+    )
+    return family, referral
+
+
+def _saved(form, save):
+    try:
+        save()
+    except UserFixableError as error:
+        add_to_form(form, error)
+        return False
+    return True
+
+
+def _form_page(request, family, referral, form, title):
+    return render(request, "referrals/form.html",
+                  {"family": family, "referral": referral, "form": form, "title": title})
+
+
+@login_required
+def referral_create(request, pk):
+    family = permissions.family_for(request.user, pk, queryset=Family.objects.select_related("local_authority"))
+    form = ReferralForm(request.POST or None, family=family)
+    if form.is_valid() and _saved(form, lambda: services.referral_create(
+        user=request.user, family=family, referral=form.instance, children=form.cleaned_data["children"],
+        referral_made_at=form.cleaned_data["referral_made_at"],
+        concern_raised_at=form.cleaned_data["concern_raised_at"],
+    )):
+        messages.success(request, "Referral recorded. The clock on children's social care has started.")
+        return redirect(form.instance)
+    return _form_page(request, family, None, form, "Record a referral to children's social care")
+
+
+@require_GET
+@login_required
+def referral_detail(request, pk, referral_pk):
+    family, referral = _family_and_referral(request.user, pk, referral_pk)
+    audit.record_view(family)
+    page = selectors.referral_page(referral)
+    return render(request, "referrals/detail.html", {"family": family, "page": page, "referral": referral})
+
+
+@require_GET
+@login_required
+def referral_chronology(request, pk, referral_pk):
+    """A printable chronology of concerns, responses and delays, to attach to a complaint."""
+    family, referral = _family_and_referral(request.user, pk, referral_pk)
+    audit.record_view(family)
+    page = selectors.referral_page(referral)
+    return render(request, "referrals/chronology.html", {"family": family, "page": page, "referral": referral})
+
+
+@login_required
+def referral_edit(request, pk, referral_pk):
+    family, referral = _family_and_referral(request.user, pk, referral_pk)
+    form = ReferralDetailsForm(request.POST or None, instance=referral, initial={"version": referral.version})
+    if form.is_valid() and _saved(form, lambda: services.referral_update(
+        user=request.user, referral=form.instance, expected_version=form.cleaned_data["version"],
+    )):
+        messages.success(request, "Referral details saved.")
+        return redirect(referral)
+    return _form_page(request, family, referral, form, "Edit referral details")
+
+
+@login_required
+def milestone_record(request, pk, referral_pk):
+    family, referral = _family_and_referral(request.user, pk, referral_pk)
+    form = MilestoneForm(request.POST or None, referral=referral)
+    if form.is_valid() and _saved(form, lambda: services.referral_record_milestone(
+        user=request.user, referral=referral, milestone=form.cleaned_data["milestone"],
+        occurred_at=form.cleaned_data["occurred_at"], note=form.cleaned_data["note"],
+        decision=form.cleaned_data["decision"],
+    )):
+        messages.success(request, "Milestone recorded.")
+        return redirect(referral)
+    return _form_page(request, family, referral, form, "Record what happened")
+
+
+@login_required
+def social_worker_add(request, pk, referral_pk):
+    family, referral = _family_and_referral(request.user, pk, referral_pk)
+    form = SocialWorkerForm(request.POST or None)
+    if form.is_valid() and _saved(form, lambda: services.social_worker_allocate(
+        user=request.user, referral=referral, allocation=form.instance,
+    )):
+        messages.success(request, "Social worker recorded.")
+        return redirect(referral)
+    return _form_page(request, family, referral, form, "Record a newly allocated social worker")
+
+
+@login_required
+def parent_update_add(request, pk, referral_pk):
+    family, referral = _family_and_referral(request.user, pk, referral_pk)
+    form = ParentUpdateForm(request.POST or None)
+    if form.is_valid() and _saved(form, lambda: services.parent_update_record(
+        user=request.user, referral=referral, update=form.instance,
+    )):
+        messages.success(request, "Update to the family recorded.")
+        return redirect(referral)
+    return _form_page(request, family, referral, form, "Record an update the family received")
+
+
+@login_required
+def escalation_add(request, pk, referral_pk):
+    family, referral = _family_and_referral(request.user, pk, referral_pk)
+    form = EscalationForm(request.POST or None)
+    if form.is_valid() and _saved(form, lambda: services.escalation_record(
+        user=request.user, referral=referral, escalation=form.instance,
+    )):
+        messages.success(request, "Escalation recorded.")
+        return redirect(referral)
+    return _form_page(request, family, referral, form, "Record an escalation")
+
+
+@login_required
+def escalation_response(request, pk, referral_pk, escalation_pk):
+    family, referral = _family_and_referral(request.user, pk, referral_pk)
+    escalation = get_object_or_404(referral.escalations, pk=escalation_pk)
+    form = EscalationResponseForm(request.POST or None)
+    if form.is_valid() and _saved(form, lambda: services.escalation_response_received(
+        user=request.user, escalation=escalation, received_at=form.cleaned_data["response_received_at"],
+    )):
+        messages.success(request, "Response recorded.")
+        return redirect(referral)
+    return _form_page(request, family, referral, form, f"Response to the {escalation.get_kind_display().lower()}")
+
+
+def _manager_only(request):
+    if not permissions.is_manager(request.user):
+        raise Http404
+
+
+@require_GET
+@login_required
+def threshold_list(request):
+    _manager_only(request)
+    return render(request, "referrals/thresholds.html", {"rules": selectors.rules_for_display()})
+
+
+@login_required
+def threshold_edit(request, rule_pk=None):
+    """Managers set a local authority's own thresholds; the statutory defaults stay as they are."""
+    _manager_only(request)
+    rule = get_object_or_404(ThresholdRule, pk=rule_pk, local_authority__isnull=False) if rule_pk else None
+    form = ThresholdRuleForm(request.POST or None, instance=rule)
+    if form.is_valid() and _saved(form, lambda: services.threshold_rule_save(user=request.user, rule=form.instance)):
+        messages.success(request, "Threshold saved. Open referrals in that authority now follow it.")
+        return redirect("referrals:thresholds")
+    return render(request, "referrals/threshold_form.html", {"form": form, "rule": rule})
