@@ -24,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from deadlines.services import raise_overdue_flags
 from families import services
 from families.models import (
     Consent,
@@ -40,6 +41,8 @@ from families.models import (
     Team,
 )
 from families.postcodes import local_authority_for_postcode
+from referrals import services as referral_services
+from referrals.models import Milestone, ParentUpdate, Referral, SocialWorkerAllocation
 from staff.models import User
 
 SIGN_IN_URL = "http://127.0.0.1:8000/"
@@ -61,6 +64,16 @@ TEAMS = {
 
 
 # --- Staff -----------------------------------------------------------------------------------
+
+
+CSC_TEAMS = ["Assessment team", "Child protection team", "Children in need team", "Exploitation team"]
+PARENT_UPDATES = [
+    "Social worker rang to say the assessment has started.",
+    "Letter saying the referral is being looked at.",
+    "Told the case is moving to a new team.",
+    "Invited to a meeting next week.",
+    "",
+]
 
 
 @dataclass(frozen=True)
@@ -406,19 +419,74 @@ class Command(BaseCommand):
         self.today = timezone.localdate()
         self.tz = timezone.get_current_timezone()
         self.phone_counter = 0
-        self.counts = {"contacts": 0, "follow_ups": 0, "closed": 0}
+        self.counts = {"contacts": 0, "follow_ups": 0, "closed": 0, "referrals": 0}
         with transaction.atomic():
             self._load_reference_data()
             self._create_teams_and_users()
             for plan in self._plans(families):
                 self._create_family(plan)
+            # Deadlines that passed while the demo "happened" are flagged as the periodic job would.
+            flagged = raise_overdue_flags().flagged
         elapsed = clock.monotonic() - started
         self.stdout.write(self.style.SUCCESS(
             f"Created {len(TEAMS)} teams, {len(DEMO_USERS)} sign-ins and {families} fictional families "
             f"({self.counts['closed']} closed) with {self.counts['contacts']} calls and "
-            f"{self.counts['follow_ups']} follow-ups in {elapsed:.1f} s."
+            f"{self.counts['follow_ups']} follow-ups, {self.counts['referrals']} referrals to children's social care "
+            f"({flagged} overdue) in {elapsed:.1f} s."
         ))
         self._print_sign_ins()
+
+    # --- Referrals to children's social care ----------------------------------------------------
+
+    def _create_referral(self, family, child, worker, first_day):
+        """A referral made around the first call, with as much of CSC's response as has happened:
+        some answered on time, some late, some still waiting (and so flagged)."""
+        rng, now = self.rng, timezone.now()
+        made = self._at(_weekday_on_or_after(first_day)) + timedelta(hours=1)
+        if made >= now - timedelta(days=1):
+            return
+        referral = Referral(local_authority=family.local_authority, csc_reference=f"CSC/{rng.randint(10000, 99999)}",
+                            referred_by=_weighted(rng, {Referral.ReferredBy.CHARITY: 5, Referral.ReferredBy.PARENT: 3,
+                                                        Referral.ReferredBy.SCHOOL: 2, Referral.ReferredBy.POLICE: 2}))
+        with set_actor(worker):
+            referral = referral_services.referral_create(
+                user=worker, family=family, referral=referral, children=[child], referral_made_at=made,
+                concern_raised_at=made - timedelta(days=rng.randint(1, 20)),
+            )
+            steps = [(Milestone.ACKNOWLEDGED, rng.randint(1, 6), "")]
+            if rng.random() < 0.6:
+                decision = _weighted(rng, {Referral.Decision.CHILD_IN_NEED: 4, Referral.Decision.CHILD_PROTECTION: 3,
+                                           Referral.Decision.EARLY_HELP: 2, Referral.Decision.NO_FURTHER_ACTION: 1})
+                steps.append((Milestone.DECISION, rng.choice([1, 1, 2, 4, 9, 15]), decision))
+                if decision == Referral.Decision.CHILD_PROTECTION and rng.random() < 0.7:
+                    steps.append((Milestone.STRATEGY_DISCUSSION, rng.randint(1, 6), ""))
+                if decision in (Referral.Decision.CHILD_IN_NEED, Referral.Decision.CHILD_PROTECTION):
+                    steps.append((Milestone.ASSESSMENT_STARTED, rng.randint(2, 10), ""))
+            when = made
+            for milestone, days_later, decision in steps:
+                when = when + timedelta(days=days_later)
+                if when >= now:
+                    break
+                referral_services.referral_record_milestone(
+                    user=worker, referral=referral, milestone=milestone, occurred_at=when, decision=decision)
+            day = timezone.localdate(made) + timedelta(days=rng.randint(3, 10))
+            for number in range(rng.choice([1, 1, 2, 3, 4, 6])):
+                if day > self.today:
+                    break
+                referral_services.social_worker_allocate(
+                    user=worker, referral=referral,
+                    allocation=SocialWorkerAllocation(name=f"{rng.choice(WOMEN + MEN)} {rng.choice(SURNAMES)}",
+                                                      team=rng.choice(CSC_TEAMS), allocated_on=day))
+                day += timedelta(days=rng.randint(10, 40) + number)
+            day = timezone.localdate(made) + timedelta(days=rng.randint(5, 30))
+            for _ in range(rng.randint(0, 3)):
+                if day > self.today:
+                    break
+                referral_services.parent_update_record(user=worker, referral=referral, update=ParentUpdate(
+                    received_on=day, channel=rng.choice(ParentUpdate.Channel.values),
+                    summary=rng.choice(PARENT_UPDATES)))
+                day += timedelta(days=rng.randint(10, 45))
+        self.counts["referrals"] += 1
 
     # --- Output --------------------------------------------------------------------------------
 
@@ -774,6 +842,9 @@ class Command(BaseCommand):
                     created_at=self._at(last_day) + timedelta(hours=1),
                 ))
             self.counts["follow_ups"] += 1
+
+        if state != "closed" and rng.random() < 0.6:
+            self._create_referral(family, child, key_worker or workers[0], first_day)
 
         if state == "closed":
             closer = key_worker or workers[-1]
