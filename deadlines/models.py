@@ -176,8 +176,12 @@ class DueState:
         return timezone.localdate(self.due_at - timedelta(microseconds=1))
 
     @property
+    def days_text(self):
+        return f"{self.working_days} working day{'' if self.working_days == 1 else 's'}"
+
+    @property
     def text(self):
-        days = f"{self.working_days} working day{'' if self.working_days == 1 else 's'}"
+        days = self.days_text
         if self.kind == "overdue":
             return f"{days} overdue" if self.working_days else "Overdue"
         if self.working_days == 0:

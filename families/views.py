@@ -22,7 +22,7 @@ from families.forms import (
     TransferForm,
 )
 from families.models import Family, Person, Role
-from pace_cases.errors import UserFixableError, add_to_form
+from pace_cases.errors import saved
 from referrals import selectors as referral_selectors
 
 HOME_TEMPLATES = {
@@ -37,7 +37,8 @@ def home(request):
     role = permissions.home_role(request.user)
     work = selectors.my_work(request.user, include_team=role in permissions.MANAGING_ROLES)
     template = HOME_TEMPLATES.get(role, "home/caseworker.html")
-    return render(request, template, {"work": work, "role": role})
+    waiting = referral_selectors.waiting_on_csc(request.user)
+    return render(request, template, {"work": work, "role": role, "waiting": waiting})
 
 
 @require_GET
@@ -122,16 +123,6 @@ def family_history(request, pk):
     return render(request, "families/history.html", {"family": family, "entries": selectors.family_history(family)})
 
 
-def _save_or_show_errors(form, save):
-    """Run a service; a problem the user can fix is shown on the form. Returns True when saved."""
-    try:
-        save()
-    except UserFixableError as error:
-        add_to_form(form, error)
-        return False
-    return True
-
-
 @login_required
 def family_edit(request, pk):
     family = permissions.family_for(request.user, pk)
@@ -139,7 +130,7 @@ def family_edit(request, pk):
     form = EditFamilyForm(
         request.POST or None, instance=family, colleagues=colleagues, initial={"version": family.version}
     )
-    if form.is_valid() and _save_or_show_errors(
+    if form.is_valid() and saved(
         form,
         lambda: services.family_update(
             user=request.user, family=form.instance, expected_version=form.cleaned_data["version"]
@@ -156,7 +147,7 @@ def family_transfer(request, pk):
     if not permissions.can_transfer(request.user, family):
         raise Http404
     form = TransferForm(request.POST or None, family=family, initial={"version": family.version})
-    if form.is_valid() and _save_or_show_errors(
+    if form.is_valid() and saved(
         form,
         lambda: services.family_transfer(
             user=request.user,
@@ -203,7 +194,7 @@ def person_edit(request, pk, person_pk):
     person = get_object_or_404(family.people, pk=person_pk)
     form_class = EditChildForm if person.is_child else EditCarerForm
     form = form_class(request.POST or None, instance=person, initial={"version": person.version})
-    if form.is_valid() and _save_or_show_errors(
+    if form.is_valid() and saved(
         form,
         lambda: services.person_update(
             user=request.user,
@@ -222,7 +213,7 @@ def person_edit(request, pk, person_pk):
 def consent_add(request, pk):
     family = permissions.family_for(request.user, pk)
     form = ConsentForm(request.POST or None, family=family)
-    if form.is_valid() and _save_or_show_errors(
+    if form.is_valid() and saved(
         form, lambda: services.consent_record(user=request.user, family=family, consent=form.instance)
     ):
         messages.success(request, "Consent recorded.")
@@ -235,7 +226,7 @@ def consent_withdraw(request, pk, consent_pk):
     family = permissions.family_for(request.user, pk)
     consent = get_object_or_404(family.consents, pk=consent_pk)
     form = ConsentWithdrawForm(request.POST or None)
-    if form.is_valid() and _save_or_show_errors(
+    if form.is_valid() and saved(
         form,
         lambda: services.consent_withdraw(
             user=request.user, consent=consent, withdrawn_on=form.cleaned_data["withdrawn_on"]
@@ -260,7 +251,7 @@ def contact_log(request, pk):
     if data is not None:
         contact_ok = contact_form.is_valid()
         follow_up_ok = follow_up_form.is_empty() or follow_up_form.is_valid()
-        if contact_ok and follow_up_ok and _save_or_show_errors(
+        if contact_ok and follow_up_ok and saved(
             contact_form,
             lambda: services.contact_log(
                 user=request.user,

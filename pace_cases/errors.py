@@ -18,3 +18,14 @@ class EditConflict(UserFixableError):
 def add_to_form(form, error: UserFixableError):
     field = error.field if error.field in form.fields else None
     form.add_error(field, error.message)
+
+
+def saved(form, save) -> bool:
+    """Run ``save`` (a service call); a problem the user can fix is shown on ``form``.
+    Returns True when it was saved."""
+    try:
+        save()
+    except UserFixableError as error:
+        add_to_form(form, error)
+        return False
+    return True

@@ -1,7 +1,7 @@
 """Reads for referral pages: a fixed number of queries whatever the referral's history."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Max, Q
@@ -102,12 +102,14 @@ def referral_page(referral: Referral, now: datetime | None = None) -> ReferralPa
     ]
     for deadline in deadlines:
         if deadline.is_open:
-            timeline.append(TimelineEntry(deadline.due_at, f"Due: {deadline.label}", f"Allowed: {deadline.allowance}",
-                                          state=due_state(deadline.due_at, nation, now), kind="due"))
+            state = due_state(deadline.due_at, nation, now)
+            timeline.append(TimelineEntry(_end_of(deadline.due_at), f"Due: {deadline.label}",
+                                          f"Allowed: {deadline.allowance}", state=state, kind="due"))
         elif deadline.met_at and deadline.met_at > deadline.due_at:
             late = due_state(deadline.due_at, nation, deadline.met_at)
-            timeline.append(TimelineEntry(deadline.due_at, f"Was due: {deadline.label}",
-                                          f"Happened {late.working_days} working days late", kind="late"))
+            timeline.append(TimelineEntry(_end_of(deadline.due_at), f"Was due: {deadline.label}",
+                                          f"Happened {late.days_text} late" if late.working_days
+                                          else "Happened after the time allowed", kind="late"))
     timeline += [TimelineEntry(_start_of(u.received_on), "The family heard from children's social care",
                                f"{u.get_channel_display()}. {u.summary}".strip(), kind="update")
                  for u in parent_updates]
@@ -132,6 +134,11 @@ def referral_page(referral: Referral, now: datetime | None = None) -> ReferralPa
     )
 
 
+def _end_of(due_at):
+    """A deadline's due_at is the first instant after its due day; show it on that day."""
+    return due_at - timedelta(microseconds=1)
+
+
 def _start_of(day):
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
@@ -140,3 +147,25 @@ def rules_for_display():
     """The default rules and every local override, for the thresholds page."""
     return list(ThresholdRule.objects.select_related("local_authority", "updated_by").order_by(
         "local_authority__name", "from_milestone", "to_milestone"))
+
+
+@dataclass
+class WaitingReferral:
+    referral: Referral
+    next_due: DueState
+
+
+def waiting_on_csc(user, now: datetime | None = None, limit: int = 20) -> list[WaitingReferral]:
+    """Open referrals of the families the user key-works, soonest due (or most overdue) first."""
+    from families.permissions import team_ids
+
+    now = now or timezone.now()
+    referrals = (
+        Referral.objects.filter(
+            status=Referral.Status.OPEN, next_due_at__isnull=False, family__key_worker=user,
+            family__team_id__in=team_ids(user),
+        )
+        .select_related("family", "local_authority")
+        .order_by("next_due_at")[:limit]
+    )
+    return [WaitingReferral(r, due_state(r.next_due_at, r.local_authority.nation, now)) for r in referrals]

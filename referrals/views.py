@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 
 from families import audit, permissions
 from families.models import Family
-from pace_cases.errors import UserFixableError, add_to_form
+from pace_cases.errors import saved
 from referrals import selectors, services
 from referrals.forms import (
     EscalationForm,
@@ -31,15 +31,6 @@ def _family_and_referral(user, pk, referral_pk):
     return family, referral
 
 
-def _saved(form, save):
-    try:
-        save()
-    except UserFixableError as error:
-        add_to_form(form, error)
-        return False
-    return True
-
-
 def _form_page(request, family, referral, form, title):
     return render(request, "referrals/form.html",
                   {"family": family, "referral": referral, "form": form, "title": title})
@@ -49,7 +40,7 @@ def _form_page(request, family, referral, form, title):
 def referral_create(request, pk):
     family = permissions.family_for(request.user, pk, queryset=Family.objects.select_related("local_authority"))
     form = ReferralForm(request.POST or None, family=family)
-    if form.is_valid() and _saved(form, lambda: services.referral_create(
+    if form.is_valid() and saved(form, lambda: services.referral_create(
         user=request.user, family=family, referral=form.instance, children=form.cleaned_data["children"],
         referral_made_at=form.cleaned_data["referral_made_at"],
         concern_raised_at=form.cleaned_data["concern_raised_at"],
@@ -82,7 +73,7 @@ def referral_chronology(request, pk, referral_pk):
 def referral_edit(request, pk, referral_pk):
     family, referral = _family_and_referral(request.user, pk, referral_pk)
     form = ReferralDetailsForm(request.POST or None, instance=referral, initial={"version": referral.version})
-    if form.is_valid() and _saved(form, lambda: services.referral_update(
+    if form.is_valid() and saved(form, lambda: services.referral_update(
         user=request.user, referral=form.instance, expected_version=form.cleaned_data["version"],
     )):
         messages.success(request, "Referral details saved.")
@@ -94,7 +85,7 @@ def referral_edit(request, pk, referral_pk):
 def milestone_record(request, pk, referral_pk):
     family, referral = _family_and_referral(request.user, pk, referral_pk)
     form = MilestoneForm(request.POST or None, referral=referral)
-    if form.is_valid() and _saved(form, lambda: services.referral_record_milestone(
+    if form.is_valid() and saved(form, lambda: services.referral_record_milestone(
         user=request.user, referral=referral, milestone=form.cleaned_data["milestone"],
         occurred_at=form.cleaned_data["occurred_at"], note=form.cleaned_data["note"],
         decision=form.cleaned_data["decision"],
@@ -108,7 +99,7 @@ def milestone_record(request, pk, referral_pk):
 def social_worker_add(request, pk, referral_pk):
     family, referral = _family_and_referral(request.user, pk, referral_pk)
     form = SocialWorkerForm(request.POST or None)
-    if form.is_valid() and _saved(form, lambda: services.social_worker_allocate(
+    if form.is_valid() and saved(form, lambda: services.social_worker_allocate(
         user=request.user, referral=referral, allocation=form.instance,
     )):
         messages.success(request, "Social worker recorded.")
@@ -120,7 +111,7 @@ def social_worker_add(request, pk, referral_pk):
 def parent_update_add(request, pk, referral_pk):
     family, referral = _family_and_referral(request.user, pk, referral_pk)
     form = ParentUpdateForm(request.POST or None)
-    if form.is_valid() and _saved(form, lambda: services.parent_update_record(
+    if form.is_valid() and saved(form, lambda: services.parent_update_record(
         user=request.user, referral=referral, update=form.instance,
     )):
         messages.success(request, "Update to the family recorded.")
@@ -132,7 +123,7 @@ def parent_update_add(request, pk, referral_pk):
 def escalation_add(request, pk, referral_pk):
     family, referral = _family_and_referral(request.user, pk, referral_pk)
     form = EscalationForm(request.POST or None)
-    if form.is_valid() and _saved(form, lambda: services.escalation_record(
+    if form.is_valid() and saved(form, lambda: services.escalation_record(
         user=request.user, referral=referral, escalation=form.instance,
     )):
         messages.success(request, "Escalation recorded.")
@@ -145,7 +136,7 @@ def escalation_response(request, pk, referral_pk, escalation_pk):
     family, referral = _family_and_referral(request.user, pk, referral_pk)
     escalation = get_object_or_404(referral.escalations, pk=escalation_pk)
     form = EscalationResponseForm(request.POST or None)
-    if form.is_valid() and _saved(form, lambda: services.escalation_response_received(
+    if form.is_valid() and saved(form, lambda: services.escalation_response_received(
         user=request.user, escalation=escalation, received_at=form.cleaned_data["response_received_at"],
     )):
         messages.success(request, "Response recorded.")
@@ -171,7 +162,7 @@ def threshold_edit(request, rule_pk=None):
     _manager_only(request)
     rule = get_object_or_404(ThresholdRule, pk=rule_pk, local_authority__isnull=False) if rule_pk else None
     form = ThresholdRuleForm(request.POST or None, instance=rule)
-    if form.is_valid() and _saved(form, lambda: services.threshold_rule_save(user=request.user, rule=form.instance)):
+    if form.is_valid() and saved(form, lambda: services.threshold_rule_save(user=request.user, rule=form.instance)):
         messages.success(request, "Threshold saved. Open referrals in that authority now follow it.")
         return redirect("referrals:thresholds")
     return render(request, "referrals/threshold_form.html", {"form": form, "rule": rule})
