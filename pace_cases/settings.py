@@ -157,6 +157,7 @@ EMAIL_BACKEND = env.string(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_FILE_PATH = env.string("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))  # for the file-based backend
 EMAIL_HOST = env.string("EMAIL_HOST", "localhost")
 EMAIL_PORT = env.integer("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", "")
@@ -182,6 +183,7 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+CELERY_TASK_DEFAULT_QUEUE = env.string("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -172,7 +172,9 @@ def test_query_count_is_the_same_for_10_and_500_overdue(cast):
     assert Notification.objects.filter(event="raised").count() == 500 * 2 * 2  # key worker + manager, 2 channels
 
 
-@pytest.mark.django_db(transaction=True)
+# Serialized rollback: the rows the migrations load (content types, local authorities) are put
+# back after an earlier transactional test emptied the tables.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_runs_create_each_flag_once(cast):
     require_postgresql("two concurrent runs need PostgreSQL's row locks")
     make_overdue(300, cast.family.team)
