@@ -131,7 +131,8 @@ class EscalationForm(PlainTextMixin, forms.ModelForm):
         model = Escalation
         fields = ["kind", "to_whom", "sent_at", "note"]
         widgets = {"sent_at": DateTimeInput(), "note": forms.Textarea(attrs={"rows": 3})}
-        labels = {"kind": "Kind of escalation", "to_whom": "Sent to"}
+        labels = {"kind": "What was sent", "to_whom": "Sent to", "sent_at": "When it was sent"}
+        help_texts = {"to_whom": "A role or a team, for example “Team manager, assessment team”."}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -139,7 +140,7 @@ class EscalationForm(PlainTextMixin, forms.ModelForm):
             self.initial.setdefault("sent_at", timezone.localtime().replace(second=0, microsecond=0))
 
     def clean_sent_at(self):
-        return not_in_future(self.cleaned_data["sent_at"])
+        return not_in_future(self.cleaned_data["sent_at"], "The date it was sent cannot be in the future.")
 
 
 class EscalationResponseForm(forms.Form):

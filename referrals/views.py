@@ -2,12 +2,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from deadlines.selectors import managed_team_ids
 from families import audit, permissions
 from families.models import Family
 from pace_cases.errors import saved
-from referrals import selectors, services
+from referrals import figures, selectors, services
+from referrals.figures import PeriodForm
 from referrals.forms import (
     EscalationForm,
     EscalationResponseForm,
@@ -166,3 +169,18 @@ def threshold_edit(request, rule_pk=None):
         messages.success(request, "Threshold saved. Open referrals in that authority now follow it.")
         return redirect("referrals:thresholds")
     return render(request, "referrals/threshold_form.html", {"form": form, "rule": rule})
+
+
+@require_GET
+@login_required
+def delay_figures(request):
+    """Delay figures per local authority, for managers: referrals of the families of their teams."""
+    team_ids = managed_team_ids(request.user)
+    if not team_ids:
+        raise Http404
+    form = PeriodForm(request.GET or None)
+    start, end = form.period()  # the last 12 months when none (or an impossible one) is chosen
+    rows = figures.delay_figures(local_authority_ids=None, team_ids=team_ids, start=start, end=end, now=timezone.now())
+    return render(request, "referrals/figures.html", {
+        "form": form, "figures": rows, "chart": figures.decision_chart(rows), "start": start, "end": end,
+    })

@@ -1,0 +1,63 @@
+"""Filters of the overdue queue. They travel as GET parameters: ids and codes only, never a name."""
+
+import django_filters
+
+from deadlines import selectors
+from deadlines.models import OverdueFlag
+from families.models import LocalAuthority, Team
+from referrals.models import Milestone
+from referrals.rules import deadline_kind
+from staff.models import User
+
+ESCALATION_RESPONSE_KIND = "escalation:response"
+
+# What is late, by the deadline's kind: each referral milestone, and answers to escalations.
+MILESTONE_CHOICES = [
+    *((deadline_kind(milestone), milestone.label) for milestone in Milestone if milestone != Milestone.REFERRAL_MADE),
+    (ESCALATION_RESPONSE_KIND, "Response to an escalation"),
+]
+
+
+class OverdueFlagFilter(django_filters.FilterSet):
+    local_authority = django_filters.ModelChoiceFilter(
+        label="Local authority", queryset=LocalAuthority.objects.none(), method="filter_local_authority",
+        empty_label="All",
+    )
+    team = django_filters.ModelChoiceFilter(
+        label="Team", field_name="family__team", queryset=Team.objects.none(), empty_label="All"
+    )
+    key_worker = django_filters.ModelChoiceFilter(
+        label="Key worker", field_name="family__key_worker", queryset=User.objects.none(), empty_label="All"
+    )
+    milestone = django_filters.ChoiceFilter(
+        label="What is late", field_name="deadline__kind", choices=MILESTONE_CHOICES, empty_label="All"
+    )
+    level = django_filters.ChoiceFilter(label="How late", choices=OverdueFlag.Level.choices, empty_label="All")
+    acknowledged = django_filters.ChoiceFilter(
+        label="Acknowledged", choices=[("yes", "Yes"), ("no", "No")], method="filter_acknowledged",
+        empty_label="Either",
+    )
+
+    class Meta:
+        model = OverdueFlag
+        fields = []
+
+    def __init__(self, data=None, queryset=None, *, team_ids, **kwargs):
+        super().__init__(data, queryset, **kwargs)
+        fields = self.form.fields
+        fields["local_authority"].queryset = selectors.authorities_in(team_ids)
+        fields["team"].queryset = Team.objects.filter(pk__in=team_ids).order_by("name")
+        fields["key_worker"].queryset = selectors.key_workers_in(team_ids)
+        fields["key_worker"].label_from_instance = lambda user: user.full_name or user.email
+        for field in fields.values():
+            field.required = False
+            field.widget.attrs.setdefault("class", "form-select form-select-sm")
+
+    def filter_local_authority(self, queryset, name, value):
+        # The authority of the referral where the deadline is about one, else the family's.
+        return queryset.filter(authority_id=value.pk) if value else queryset
+
+    def filter_acknowledged(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(acknowledged_at__isnull=value == "no")
