@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from deadlines.working_days import Allowance
+
 
 class Milestone(models.TextChoices):
     CONCERN_RAISED = "concern_raised", "Concern first raised"
@@ -260,4 +262,8 @@ class ThresholdRule(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_to_milestone_display()}: {self.amount} {self.get_unit_display().lower()}"
+        return f"{self.get_to_milestone_display()}: {self.allowance}"
+
+    @property
+    def allowance(self) -> Allowance:
+        return Allowance(self.amount, self.unit)

@@ -77,9 +77,5 @@ def effective_rules(rules, local_authority_id) -> list[ThresholdRule]:
     return list(chosen.values())
 
 
-def allowance_of(rule: ThresholdRule) -> Allowance:
-    return Allowance(rule.amount, rule.unit)
-
-
 def deadline_kind(milestone: str) -> str:
     return f"referral:{milestone}"

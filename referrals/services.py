@@ -127,7 +127,7 @@ def referral_recompute_deadlines(referral: Referral, now: datetime | None = None
     for milestone, (rule, start) in due.items():
         deadlines.deadline_set(
             family=referral.family, subject=referral, kind=rules.deadline_kind(milestone),
-            label=Milestone(milestone).label, allowance=rules.allowance_of(rule), nation=nation,
+            label=Milestone(milestone).label, allowance=rule.allowance, nation=nation,
             started_at=start, now=now,
         )
     # What is still open but no longer due (the decision changed, the referral closed) is cancelled.
