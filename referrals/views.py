@@ -98,40 +98,44 @@ def milestone_record(request, pk, referral_pk):
     return _form_page(request, family, referral, form, "Record what happened")
 
 
+def _add_to_referral(request, pk, referral_pk, *, form_class, record, done, title):
+    """A page that adds one record to a referral through ``record(user=, referral=, <the form's instance>)``."""
+    family, referral = _family_and_referral(request.user, pk, referral_pk)
+    form = form_class(request.POST or None)
+    if form.is_valid() and saved(form, lambda: record(request.user, referral, form.instance)):
+        messages.success(request, done)
+        return redirect(referral)
+    return _form_page(request, family, referral, form, title)
+
+
 @login_required
 def social_worker_add(request, pk, referral_pk):
-    family, referral = _family_and_referral(request.user, pk, referral_pk)
-    form = SocialWorkerForm(request.POST or None)
-    if form.is_valid() and saved(form, lambda: services.social_worker_allocate(
-        user=request.user, referral=referral, allocation=form.instance,
-    )):
-        messages.success(request, "Social worker recorded.")
-        return redirect(referral)
-    return _form_page(request, family, referral, form, "Record a newly allocated social worker")
+    return _add_to_referral(
+        request, pk, referral_pk, form_class=SocialWorkerForm, done="Social worker recorded.",
+        title="Record a newly allocated social worker",
+        record=lambda user, referral, allocation: services.social_worker_allocate(
+            user=user, referral=referral, allocation=allocation),
+    )
 
 
 @login_required
 def parent_update_add(request, pk, referral_pk):
-    family, referral = _family_and_referral(request.user, pk, referral_pk)
-    form = ParentUpdateForm(request.POST or None)
-    if form.is_valid() and saved(form, lambda: services.parent_update_record(
-        user=request.user, referral=referral, update=form.instance,
-    )):
-        messages.success(request, "Update to the family recorded.")
-        return redirect(referral)
-    return _form_page(request, family, referral, form, "Record an update the family received")
+    return _add_to_referral(
+        request, pk, referral_pk, form_class=ParentUpdateForm, done="Update to the family recorded.",
+        title="Record an update the family received",
+        record=lambda user, referral, update: services.parent_update_record(
+            user=user, referral=referral, update=update),
+    )
 
 
 @login_required
 def escalation_add(request, pk, referral_pk):
-    family, referral = _family_and_referral(request.user, pk, referral_pk)
-    form = EscalationForm(request.POST or None)
-    if form.is_valid() and saved(form, lambda: services.escalation_record(
-        user=request.user, referral=referral, escalation=form.instance,
-    )):
-        messages.success(request, "Escalation recorded.")
-        return redirect(referral)
-    return _form_page(request, family, referral, form, "Record an escalation")
+    return _add_to_referral(
+        request, pk, referral_pk, form_class=EscalationForm, done="Escalation recorded.",
+        title="Record an escalation",
+        record=lambda user, referral, escalation: services.escalation_record(
+            user=user, referral=referral, escalation=escalation),
+    )
 
 
 @login_required

@@ -175,3 +175,27 @@ def test_referral_page_query_count_does_not_grow(cast, referral, key_worker_clie
                                        occurred_at=london(2026, 11, 24, 9, 0), decision="child_protection")
     assert referral_page_queries(key_worker_client, url) == small
     assert "chronology" in key_worker_client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "good", "bad", "field"),
+    [
+        ("referrals:social_worker", {"name": "Dana Kerr", "team": "Assessment", "allocated_on": "2026-11-25"},
+         {"name": "Dana Kerr", "team": "Assessment", "allocated_on": "2026-12-25"}, "allocated_on"),
+        ("referrals:parent_update", {"received_on": "2026-11-26", "channel": "phone", "summary": "Rang Mum"},
+         {"received_on": "2026-11-26", "channel": "", "summary": "Rang Mum"}, "channel"),
+        ("referrals:escalation", {"kind": "complaint_1", "to_whom": "Complaints team", "sent_at": "2026-11-27T12:00"},
+         {"kind": "complaint_1", "to_whom": "", "sent_at": "2026-11-27T12:00"}, "to_whom"),
+    ],
+)
+def test_adding_to_a_referral(cast, referral, key_worker_client, name, good, bad, field):
+    url = reverse(name, args=[cast.family.pk, referral.pk])
+    response = key_worker_client.post(url, bad)
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert all(value in response.content.decode() for value in bad.values() if value and "T" not in value)
+    assert key_worker_client.post(url, good)["Location"] == referral.get_absolute_url()
+    assert (referral.social_workers.count(), referral.parent_updates.count(), referral.escalations.count()) == (
+        int(name.endswith("social_worker")), int(name.endswith("parent_update")), int(name.endswith("escalation"))
+    )
