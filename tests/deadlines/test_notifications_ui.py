@@ -35,8 +35,8 @@ def test_lists_my_in_app_notifications_newest_first(cast, key_worker_client):
     assert response.status_code == 200
     assert list(response.context["page"].object_list) == [newer, older]
     content = response.content.decode()
-    assert f"Very late: Decision on the referral for family\n    <a href=\"{cast.family.get_absolute_url()}\">" \
-           f"{cast.family.reference}</a>" in content
+    assert "Very late: Decision on the referral for family" in content
+    assert f'href="{cast.family.get_absolute_url()}">{cast.family.reference}</a>' in content
     assert "Overdue: Assessment completed for family" in content
     assert "Someone else" not in content
     # Only the unread one is highlighted.
