@@ -90,10 +90,10 @@ class OverdueFlag(models.Model):
     level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.OVERDUE)
     # Copied from the deadline when raised, so escalation needs only this table's index.
     escalate_at = models.DateTimeField()
-    escalated_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     acknowledgement_note = models.TextField(max_length=2000, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -104,6 +104,12 @@ class OverdueFlag(models.Model):
             # raise_overdue_flags' escalation step: "level 1, unresolved, escalate_at <= now".
             models.Index(
                 fields=["escalate_at"], condition=Q(level=1, resolved_at__isnull=True), name="flag_waiting_to_escalate"
+            ),
+            # Most flags are never escalated or acknowledged: only the rows that are go in these
+            # indexes (a full index would take an entry for every flag raised).
+            models.Index(fields=["escalated_at"], condition=Q(escalated_at__isnull=False), name="flag_escalated"),
+            models.Index(
+                fields=["acknowledged_by"], condition=Q(acknowledged_by__isnull=False), name="flag_acknowledged_by"
             ),
         ]
         constraints = [

@@ -168,8 +168,10 @@ def raise_overdue_flags(now: datetime | None = None, *, full: bool = False) -> O
     deadlines; nothing is written to the deadlines. Safe to run twice, or in two workers at once:
 
     - runs take turns on the watermark's row lock, and each looks only at open deadlines due since
-      the previous run's moment, or created shortly before it (``full=True``: every open deadline);
-    - one flag per deadline (unique deadline_id, ON CONFLICT DO NOTHING);
+      the previous run's moment, or created shortly before it (the first run, or ``full=True``:
+      every open deadline);
+    - one flag per deadline: unique deadline_id; ON CONFLICT DO NOTHING where a deadline may have
+      been flagged already (created late, first or full run);
     - the flags a run raised or escalated are those marked with its moment (raised_at,
       escalated_at): one digest per person, event and channel is queued for them, in the same
       transaction.
@@ -184,33 +186,36 @@ def raise_overdue_flags(now: datetime | None = None, *, full: bool = False) -> O
         escalated = OverdueFlag.objects.filter(
             level=OverdueFlag.Level.OVERDUE, resolved_at__isnull=True, escalate_at__lt=now
         ).update(level=OverdueFlag.Level.ESCALATED, escalated_at=now)
-        window = ""
-        if since is not None:
-            # Due since the last run, or created (committed) since it, less the margin.
-            window = "AND (d.due_at >= %(since)s OR d.created_at >= %(created_since)s)"
-        cursor.execute(
-            f"""
+        params = {
+            "now": connection.ops.adapt_datetimefield_value(now),
+            "since": connection.ops.adapt_datetimefield_value(since),
+            "created_since": connection.ops.adapt_datetimefield_value(since - LATE_COMMIT_MARGIN if since else None),
+            "overdue": OverdueFlag.Level.OVERDUE,
+            "escalated": OverdueFlag.Level.ESCALATED,
+        }
+        insert = f"""
             INSERT INTO {_table(OverdueFlag)}
                 (deadline_id, family_id, raised_at, level, escalate_at, escalated_at, acknowledgement_note)
             SELECT d.id, d.family_id, %(now)s,
                    CASE WHEN d.escalate_at < %(now)s THEN %(escalated)s ELSE %(overdue)s END,
                    d.escalate_at, CASE WHEN d.escalate_at < %(now)s THEN %(now)s END, ''
               FROM {_table(Deadline)} d
-             WHERE d.met_at IS NULL AND d.cancelled_at IS NULL AND d.due_at < %(now)s {window}
-            -- Flagged by an earlier run: skipped after one probe of the unique index.
-            ON CONFLICT (deadline_id) DO NOTHING
-            """,
-            {
-                "now": connection.ops.adapt_datetimefield_value(now),
-                "since": connection.ops.adapt_datetimefield_value(since),
-                "created_since": connection.ops.adapt_datetimefield_value(
-                    since - LATE_COMMIT_MARGIN if since else None
-                ),
-                "overdue": OverdueFlag.Level.OVERDUE,
-                "escalated": OverdueFlag.Level.ESCALATED,
-            },
-        )
-        flagged = cursor.rowcount
+             WHERE d.met_at IS NULL AND d.cancelled_at IS NULL AND d.due_at < %(now)s
+        """
+        flagged = 0
+        if since is not None:
+            # Fell due since the last run: no flag yet, as every run flags only what is due before its
+            # moment and the watermark is the latest one. A plain INSERT (the unique deadline_id
+            # would still refuse a second flag, failing the run).
+            cursor.execute(insert + " AND d.due_at >= %(since)s", params)
+            flagged += cursor.rowcount
+            # Due before the watermark but created (committed) since, less the margin: maybe flagged.
+            # Already flagged ones are skipped after one probe of the unique index.
+            late = " AND d.due_at < %(since)s AND d.created_at >= %(created_since)s"
+        else:
+            late = ""  # first run, or full=True: every open deadline that is due
+        cursor.execute(insert + late + " ON CONFLICT (deadline_id) DO NOTHING", params)
+        flagged += cursor.rowcount
         notifications = 0
         if flagged or escalated:
             if flagged:
