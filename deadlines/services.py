@@ -159,7 +159,8 @@ def _queue_digests(cursor, now: datetime) -> int:
         "sent": Notification.Status.SENT,
         "pending": Notification.Status.PENDING,
     })
-    return cursor.rowcount
+    # (SQLite reports no row count for an INSERT that starts with WITH.)
+    return Notification.objects.filter(created_at=now).count()
 
 
 def raise_overdue_flags(now: datetime | None = None, *, full: bool = False) -> OverdueRun:
