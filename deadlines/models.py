@@ -33,7 +33,8 @@ class Deadline(models.Model):
     escalate_at = models.DateTimeField()
     met_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True, help_text="No longer applies.")
-    flagged_at = models.DateTimeField(null=True, blank=True)
+    # Nothing on this row changes when it is flagged: the flag is its own row, and the job finds the
+    # deadlines it has not looked at yet from its watermark (see OverdueWatermark).
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -46,13 +47,15 @@ class Deadline(models.Model):
             ),
         ]
         indexes = [
-            # raise_overdue_flags: "due_at <= now AND still open AND not yet flagged". Only the
-            # rows that can still become overdue are in the index, so a run with nothing new
-            # stays fast however many deadlines are already flagged or met.
+            # raise_overdue_flags looks at the open deadlines that fell due since its watermark,
+            # and at those created since (a referral recorded late can be due already).
             models.Index(
-                fields=["due_at"],
-                condition=Q(met_at__isnull=True, cancelled_at__isnull=True, flagged_at__isnull=True),
-                name="deadline_waiting_to_flag",
+                fields=["due_at"], condition=Q(met_at__isnull=True, cancelled_at__isnull=True),
+                name="open_deadline_due",
+            ),
+            models.Index(
+                fields=["created_at"], condition=Q(met_at__isnull=True, cancelled_at__isnull=True),
+                name="open_deadline_created",
             ),
             models.Index(fields=["subject_type", "subject_id"], name="deadline_subject"),
         ]
@@ -72,16 +75,25 @@ class OverdueFlag(models.Model):
         OVERDUE = 1, "Overdue"
         ESCALATED = 2, "Very late (twice the time allowed)"
 
-    deadline = models.OneToOneField(Deadline, on_delete=models.PROTECT, related_name="flag")
-    family = models.ForeignKey("families.Family", on_delete=models.PROTECT, related_name="overdue_flags")
+    # No database constraints on these two: PostgreSQL checks a foreign key row by row (and locks the
+    # deadline's row to do it), which was most of the cost of raising a million flags. The job inserts
+    # flags only from existing deadlines, copying the deadline's family; deadlines are never deleted
+    # (PROTECT, in Django), and a family with deadlines cannot be deleted (Deadline.family's
+    # constraint).
+    deadline = models.OneToOneField(
+        Deadline, on_delete=models.PROTECT, related_name="flag", db_constraint=False
+    )
+    family = models.ForeignKey(
+        "families.Family", on_delete=models.PROTECT, related_name="overdue_flags", db_constraint=False
+    )
     raised_at = models.DateTimeField(db_index=True)
     level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.OVERDUE)
     # Copied from the deadline when raised, so escalation needs only this table's index.
     escalate_at = models.DateTimeField()
-    escalated_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     acknowledgement_note = models.TextField(max_length=2000, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -92,6 +104,12 @@ class OverdueFlag(models.Model):
             # raise_overdue_flags' escalation step: "level 1, unresolved, escalate_at <= now".
             models.Index(
                 fields=["escalate_at"], condition=Q(level=1, resolved_at__isnull=True), name="flag_waiting_to_escalate"
+            ),
+            # Most flags are never escalated or acknowledged: only the rows that are go in these
+            # indexes (a full index would take an entry for every flag raised).
+            models.Index(fields=["escalated_at"], condition=Q(escalated_at__isnull=False), name="flag_escalated"),
+            models.Index(
+                fields=["acknowledged_by"], condition=Q(acknowledged_by__isnull=False), name="flag_acknowledged_by"
             ),
         ]
         constraints = [
@@ -113,7 +131,11 @@ class OverdueFlag(models.Model):
 
 
 class Notification(models.Model):
-    """The outbox: one row per flag event, person and channel. Sent after commit, at most once."""
+    """The outbox: one digest per run, person, event and channel ("12 deadlines passed for your
+    families"), not one per flag. Sent after commit, at most once.
+
+    ``created_at`` is the run's moment: the flags it is about are those raised (or escalated) at that
+    moment for families the person is key worker of or manages the team of."""
 
     class Event(models.TextChoices):
         RAISED = "raised", "Overdue"
@@ -128,10 +150,10 @@ class Notification(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Gave up after repeated failures"
 
-    flag = models.ForeignKey(OverdueFlag, on_delete=models.PROTECT, related_name="notifications")
     event = models.CharField(max_length=20, choices=Event.choices)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     channel = models.CharField(max_length=10, choices=Channel.choices)
+    flag_count = models.PositiveIntegerField(default=1, help_text="How many flags the run raised or escalated.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -144,7 +166,7 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["flag", "event", "recipient", "channel"], name="one_notification_per_event_person_channel"
+                fields=["created_at", "event", "recipient", "channel"], name="one_digest_per_run_event_person_channel"
             ),
         ]
         indexes = [
@@ -159,7 +181,20 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_event_display()} – {self.flag.deadline}"
+        return f"{self.get_event_display()}: {self.flag_count} deadline{'' if self.flag_count == 1 else 's'}"
+
+
+class OverdueWatermark(models.Model):
+    """One row: the moment up to which raise_overdue_flags has looked at deadlines falling due.
+
+    The next run looks only at open deadlines due since then, or created since then less
+    ``deadlines.services.LATE_COMMIT_MARGIN`` (see there), so a run with nothing new reads almost
+    nothing however many deadlines are open and flagged, without writing to the deadlines."""
+
+    checked_until = models.DateTimeField(null=True, blank=True, help_text="Empty until the first run.")
+
+    def __str__(self):
+        return f"Deadlines checked until {self.checked_until}"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from django.db.models import BigIntegerField, Case, CharField, F, OuterRef, Q, S
 from deadlines.models import Notification, OverdueFlag
 from deadlines.working_days import local_date, working_days_overdue
 from families.models import Family, LocalAuthority, Membership
-from families.permissions import MANAGING_ROLES, team_ids
+from families.permissions import MANAGING_ROLES
 from referrals.models import Escalation, Referral
 from staff.models import User
 
@@ -165,11 +165,28 @@ def referral_behind(flag: OverdueFlag) -> Referral | None:
 
 
 def in_app_notifications(user):
-    """The user's in-app notifications about families of their teams, newest first."""
-    return Notification.objects.filter(
-        recipient=user, channel=Notification.Channel.IN_APP, flag__family__team_id__in=team_ids(user)
-    ).order_by("-created_at", "-pk")
+    """The user's in-app notifications, newest first. A digest names no family: it gives a count and
+    links to the queue or My work, which show only what the user may see now."""
+    return Notification.objects.filter(recipient=user, channel=Notification.Channel.IN_APP).order_by(
+        "-created_at", "-pk"
+    )
 
 
 def unread_notifications(user):
     return in_app_notifications(user).filter(read_at__isnull=True)
+
+
+def digest_family_references(notification: Notification, *, limit: int) -> list[str]:
+    """References of the families a digest is about, in order, at most ``limit``: those with a flag
+    raised (or escalated) at the digest's run moment whose key worker is the recipient or whose
+    team the recipient manages (as things stand when it is sent)."""
+    marker = "raised_at" if notification.event == Notification.Event.RAISED else "escalated_at"
+    recipient = notification.recipient
+    flags = OverdueFlag.objects.filter(**{marker: notification.created_at}).filter(
+        Q(family__key_worker=recipient) | Q(family__team_id__in=managed_team_ids(recipient))
+    )
+    return list(
+        Family.objects.filter(pk__in=flags.values("family_id")).order_by("reference").values_list(
+            "reference", flat=True
+        )[:limit]
+    )

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from deadlines.models import Deadline, Notification, OverdueFlag
+from deadlines.models import Deadline, Notification, OverdueFlag, OverdueWatermark
 from deadlines.working_days import Allowance
 from families.models import Family, Membership, Role
 
@@ -83,6 +83,16 @@ def open_deadlines_for(subject):
 
 # ------------------------------------------------------------ the overdue job
 
+# A run looks again at deadlines created up to this long before the previous run's moment. A deadline
+# is inserted with created_at taken before its INSERT and becomes visible when its transaction
+# commits; a run that did not see it yet (not committed) set its watermark before the commit. The
+# next run still finds it as long as created_at is no older than this margin when it commits: the
+# margin must exceed the longest transaction that creates deadlines (a request, a data import run
+# inside one transaction must use full=True) plus the clock difference between the application
+# servers and the worker. A margin that is too long only costs a little reading: deadlines created
+# within it are checked again (one index probe each) and skipped.
+LATE_COMMIT_MARGIN = timedelta(hours=1)
+
 
 @dataclass
 class OverdueRun:
@@ -95,82 +105,126 @@ def _table(model):
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _insert_notifications(cursor, event: str, marker_column: str, now: datetime) -> int:
-    """Queue an in-app notification and an e-mail for the key worker and the team's managers
-    of every flag whose ``marker_column`` equals ``now`` (the flags this run raised or escalated)."""
+def _queue_digests(cursor, now: datetime) -> int:
+    """Queue one in-app notification and one e-mail per person and event for the flags this run
+    raised (raised_at = now) or escalated (escalated_at = now): the key worker of the flag's family
+    and the managers of its team, each once. Counted per team and key worker first, so the join
+    to memberships works on a few hundred rows, not one per flag."""
     flag, family, membership, notification = (
         _table(OverdueFlag), _table(Family), _table(Membership), _table(Notification)
     )
-    moment = connection.ops.adapt_datetimefield_value(now)
     # Table names come from model metadata, never from input; every value is a parameter.
-    recipients = f"""
-        SELECT f.id AS flag_id, fam.key_worker_id AS user_id
-          FROM {flag} f JOIN {family} fam ON fam.id = f.family_id
-         WHERE f.{marker_column} = %s AND fam.key_worker_id IS NOT NULL
-        UNION
-        SELECT f.id, m.user_id
-          FROM {flag} f JOIN {family} fam ON fam.id = f.family_id
-          JOIN {membership} m ON m.team_id = fam.team_id AND m.role = %s
-         WHERE f.{marker_column} = %s
-    """
     sql = f"""
+        WITH events AS (
+            SELECT %(raised)s AS event, family_id FROM {flag} WHERE raised_at = %(now)s
+            UNION ALL
+            SELECT %(escalated)s, family_id FROM {flag} WHERE escalated_at = %(now)s
+        ), per_team_and_key_worker AS (
+            SELECT e.event, fam.team_id, fam.key_worker_id, count(*) AS flags
+              FROM events e JOIN {family} fam ON fam.id = e.family_id
+             GROUP BY e.event, fam.team_id, fam.key_worker_id
+        ), per_person AS (
+            -- The team's managers hear of every flag of the team's families…
+            SELECT g.event, m.user_id, g.flags
+              FROM per_team_and_key_worker g
+              JOIN {membership} m ON m.team_id = g.team_id AND m.role = %(manager)s
+            UNION ALL
+            -- … and key workers of their families' flags, unless they manage that team (counted above).
+            SELECT g.event, g.key_worker_id, g.flags
+              FROM per_team_and_key_worker g
+             WHERE g.key_worker_id IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM {membership} m
+                                WHERE m.team_id = g.team_id AND m.user_id = g.key_worker_id
+                                  AND m.role = %(manager)s)
+        )
         INSERT INTO {notification}
-            (flag_id, event, recipient_id, channel, status, created_at, attempts, next_attempt_at, sent_at,
+            (event, recipient_id, channel, flag_count, status, created_at, attempts, next_attempt_at, sent_at,
              last_error)
-        SELECT r.flag_id, %s, r.user_id, c.channel,
-               CASE WHEN c.channel = %s THEN %s ELSE %s END, %s, 0, %s,
-               CASE WHEN c.channel = %s THEN %s END, ''
-          FROM ({recipients}) r
-         CROSS JOIN (SELECT %s AS channel UNION ALL SELECT %s) c
-         WHERE r.user_id IS NOT NULL
+        SELECT p.event, p.user_id, c.channel, sum(p.flags),
+               CASE WHEN c.channel = %(in_app)s THEN %(sent)s ELSE %(pending)s END, %(now)s, 0, %(now)s,
+               CASE WHEN c.channel = %(in_app)s THEN %(now)s END, ''
+          FROM per_person p
+         CROSS JOIN (SELECT %(in_app)s AS channel UNION ALL SELECT %(email)s) c
+         WHERE true  -- SQLite needs a WHERE before ON CONFLICT after INSERT … SELECT
+         GROUP BY p.event, p.user_id, c.channel
         ON CONFLICT DO NOTHING
     """
-    in_app, email = Notification.Channel.IN_APP, Notification.Channel.EMAIL
-    params = [
-        event, in_app, Notification.Status.SENT, Notification.Status.PENDING, moment, moment, in_app, moment,
-        moment, Role.MANAGER, moment, in_app, email,
-    ]
-    cursor.execute(sql, params)
-    return cursor.rowcount
+    cursor.execute(sql, {
+        "now": connection.ops.adapt_datetimefield_value(now),
+        "raised": Notification.Event.RAISED,
+        "escalated": Notification.Event.ESCALATED,
+        "manager": Role.MANAGER,
+        "in_app": Notification.Channel.IN_APP,
+        "email": Notification.Channel.EMAIL,
+        "sent": Notification.Status.SENT,
+        "pending": Notification.Status.PENDING,
+    })
+    # (SQLite reports no row count for an INSERT that starts with WITH.)
+    return Notification.objects.filter(created_at=now).count()
 
 
-def raise_overdue_flags(now: datetime | None = None) -> OverdueRun:
-    """Flag every deadline that has passed, escalate flags late by twice their allowance,
-    and queue notifications. A fixed number of set-based statements, whatever the number of
-    deadlines; safe to run twice, or in two workers at once:
+def raise_overdue_flags(now: datetime | None = None, *, full: bool = False) -> OverdueRun:
+    """Flag every deadline that has passed, escalate flags late by twice their allowance, and queue
+    digest notifications. A fixed number of set-based statements, whatever the number of
+    deadlines; nothing is written to the deadlines. Safe to run twice, or in two workers at once:
 
-    - a deadline is claimed with a conditional UPDATE (flagged_at IS NULL), so a second
-      runner waiting on the row lock finds it already claimed;
-    - one flag per deadline (unique deadline_id, ON CONFLICT DO NOTHING);
-    - one notification per flag, event, person and channel (unique, ON CONFLICT DO NOTHING).
+    - runs take turns on the watermark's row lock, and each looks only at open deadlines due since
+      the previous run's moment, or created shortly before it (the first run, or ``full=True``:
+      every open deadline);
+    - one flag per deadline: unique deadline_id; ON CONFLICT DO NOTHING where a deadline may have
+      been flagged already (created late, first or full run);
+    - the flags a run raised or escalated are those marked with its moment (raised_at,
+      escalated_at): one digest per person, event and channel is queued for them, in the same
+      transaction.
     """
     now = now or timezone.now()
-    moment = connection.ops.adapt_datetimefield_value(now)
     with transaction.atomic(), connection.cursor() as cursor:
-        flagged = Deadline.objects.filter(
-            met_at__isnull=True, cancelled_at__isnull=True, flagged_at__isnull=True, due_at__lt=now
-        ).update(flagged_at=now)
-        notifications = 0
-        if flagged:
-            cursor.execute(
-                f"""
-                INSERT INTO {_table(OverdueFlag)}
-                    (deadline_id, family_id, raised_at, level, escalate_at, acknowledgement_note)
-                SELECT d.id, d.family_id, %s, %s, d.escalate_at, ''
-                  FROM {_table(Deadline)} d
-                 WHERE d.flagged_at = %s
-                ON CONFLICT DO NOTHING
-                """,
-                [moment, OverdueFlag.Level.OVERDUE, moment],
-            )
-            notifications += _insert_notifications(cursor, Notification.Event.RAISED, "raised_at", now)
+        # The row exists after the first run; lock it, so a second run waits for this one to commit.
+        OverdueWatermark.objects.bulk_create([OverdueWatermark(pk=1)], ignore_conflicts=True)
+        checked_until = OverdueWatermark.objects.select_for_update().get(pk=1).checked_until
+        since = None if full else checked_until
+        # Flags raised by earlier runs; those raised below are escalated as they are inserted.
         escalated = OverdueFlag.objects.filter(
             level=OverdueFlag.Level.OVERDUE, resolved_at__isnull=True, escalate_at__lt=now
         ).update(level=OverdueFlag.Level.ESCALATED, escalated_at=now)
-        if escalated:
-            notifications += _insert_notifications(cursor, Notification.Event.ESCALATED, "escalated_at", now)
-        if notifications:
+        params = {
+            "now": connection.ops.adapt_datetimefield_value(now),
+            "since": connection.ops.adapt_datetimefield_value(since),
+            "created_since": connection.ops.adapt_datetimefield_value(since - LATE_COMMIT_MARGIN if since else None),
+            "overdue": OverdueFlag.Level.OVERDUE,
+            "escalated": OverdueFlag.Level.ESCALATED,
+        }
+        insert = f"""
+            INSERT INTO {_table(OverdueFlag)}
+                (deadline_id, family_id, raised_at, level, escalate_at, escalated_at, acknowledgement_note)
+            SELECT d.id, d.family_id, %(now)s,
+                   CASE WHEN d.escalate_at < %(now)s THEN %(escalated)s ELSE %(overdue)s END,
+                   d.escalate_at, CASE WHEN d.escalate_at < %(now)s THEN %(now)s END, ''
+              FROM {_table(Deadline)} d
+             WHERE d.met_at IS NULL AND d.cancelled_at IS NULL AND d.due_at < %(now)s
+        """
+        flagged = 0
+        if since is not None:
+            # Fell due since the last run: no flag yet, as every run flags only what is due before its
+            # moment and the watermark is the latest one. A plain INSERT (the unique deadline_id
+            # would still refuse a second flag, failing the run).
+            cursor.execute(insert + " AND d.due_at >= %(since)s", params)
+            flagged += cursor.rowcount
+            # Due before the watermark but created (committed) since, less the margin: maybe flagged.
+            # Already flagged ones are skipped after one probe of the unique index.
+            late = " AND d.due_at < %(since)s AND d.created_at >= %(created_since)s"
+        else:
+            late = ""  # first run, or full=True: every open deadline that is due
+        cursor.execute(insert + late + " ON CONFLICT (deadline_id) DO NOTHING", params)
+        flagged += cursor.rowcount
+        notifications = 0
+        if flagged or escalated:
+            if flagged:
+                escalated = OverdueFlag.objects.filter(escalated_at=now).count()
+            notifications = _queue_digests(cursor, now)
             transaction.on_commit(_start_sending)
+        if checked_until is None or now > checked_until:
+            OverdueWatermark.objects.filter(pk=1).update(checked_until=now)
     return OverdueRun(flagged=flagged, escalated=escalated, notifications=notifications)
 
 
@@ -182,20 +236,28 @@ def _start_sending():
 
 # ------------------------------------------------------------ notifications
 
+DIGEST_REFERENCES = 20
+
 
 def _email_for(notification: Notification):
-    family = notification.flag.family
-    link = settings.SITE_URL.rstrip("/") + reverse("families:detail", args=[family.pk])
+    from deadlines import selectors
+
+    count = notification.flag_count
+    references = selectors.digest_family_references(notification, limit=DIGEST_REFERENCES)
+    manages = bool(selectors.managed_team_ids(notification.recipient))
+    where = "the overdue queue" if manages else "My work"
+    link = settings.SITE_URL.rstrip("/") + reverse("deadlines:queue" if manages else "home")
+    deadlines = f"{count} deadline{'' if count == 1 else 's'}"
     if notification.event == Notification.Event.ESCALATED:
-        subject = f"Very late: a deadline for family {family.reference}"
+        subject = f"Very late: {deadlines} for your families"
+        what = f"{deadlines} for your families {'is' if count == 1 else 'are'} late by twice the time allowed."
     else:
-        subject = f"Overdue: a deadline for family {family.reference}"
-    # Only the reference and a link: no names or case details leave the application.
-    body = (
-        f"A deadline for family {family.reference} has passed"
-        f"{' by twice the time allowed' if notification.event == Notification.Event.ESCALATED else ''}.\n\n"
-        f"Sign in to see it: {link}\n"
-    )
+        subject = f"Overdue: {deadlines} for your families"
+        what = f"{deadlines} for your families {'has' if count == 1 else 'have'} passed."
+    more = count - len(references)
+    listed = ", ".join(references) + (f" and {more} more" if more > 0 and references else "")
+    # Only family references and a link: no names or case details leave the application.
+    body = f"{what}\n\n" + (f"Families: {listed}\n\n" if references else "") + f"See {where}: {link}\n"
     return subject, body
 
 
@@ -211,7 +273,7 @@ def send_pending_notifications(now: datetime | None = None, batch: int = SEND_BA
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status=Notification.Status.PENDING, channel=Notification.Channel.EMAIL,
                         next_attempt_at__lte=now)
-                .select_related("flag__family", "recipient")
+                .select_related("recipient")
                 .order_by("next_attempt_at", "pk")[:batch]
             )
             if not claimed:

@@ -139,10 +139,9 @@ def escalate(request, flag_id):
 @require_GET
 @login_required
 def notifications(request):
-    page = Paginator(
-        selectors.in_app_notifications(request.user).select_related("flag__deadline", "flag__family"),
-        NOTIFICATIONS_PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
+    page = Paginator(selectors.in_app_notifications(request.user), NOTIFICATIONS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(request, "deadlines/notifications.html", {"page": page})
 
 

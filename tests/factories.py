@@ -307,7 +307,6 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Notification
 
-    flag = factory.SubFactory(OverdueFlagFactory)
     event = Notification.Event.RAISED
     recipient = factory.SubFactory(UserFactory)
     channel = Notification.Channel.EMAIL

@@ -11,52 +11,52 @@ from django.utils import timezone
 from deadlines.context_processors import _navigation_state, unread_notifications
 from deadlines.models import Notification
 from tests.conftest import client_for
-from tests.factories import DeadlineFactory, FamilyFactory, NotificationFactory, OverdueFlagFactory, UserFactory
+from tests.factories import NotificationFactory, UserFactory
 
 NOTIFICATIONS = "/notifications/"
 
 
-def in_app(recipient, family, *, label="Decision on the referral", minutes_ago=0, **fields):
-    flag = OverdueFlagFactory(deadline=DeadlineFactory(family=family, label=label))
+def in_app(recipient, family=None, *, minutes_ago=0, **fields):
+    """A digest (``family`` is not stored: a digest names no family)."""
     return NotificationFactory(
-        flag=flag, recipient=recipient, channel=Notification.Channel.IN_APP, status=Notification.Status.SENT,
+        recipient=recipient, channel=Notification.Channel.IN_APP, status=Notification.Status.SENT,
         created_at=timezone.now() - datetime.timedelta(minutes=minutes_ago), **fields,
     )
 
 
 @pytest.mark.django_db
-def test_lists_my_in_app_notifications_newest_first(cast, key_worker_client):
-    older = in_app(cast.key_worker, cast.family, label="Assessment completed", minutes_ago=60,
-                   read_at=timezone.now())
-    newer = in_app(cast.key_worker, cast.family, event=Notification.Event.ESCALATED)
-    in_app(cast.manager, cast.family, label="Someone else's")
-    NotificationFactory(flag=newer.flag, recipient=cast.key_worker, channel=Notification.Channel.EMAIL)
+def test_lists_my_in_app_digests_newest_first(cast, key_worker_client):
+    older = in_app(cast.key_worker, minutes_ago=60, read_at=timezone.now())
+    newer = in_app(cast.key_worker, event=Notification.Event.ESCALATED, flag_count=12)
+    in_app(cast.manager, flag_count=7)
+    NotificationFactory(recipient=cast.key_worker, channel=Notification.Channel.EMAIL, flag_count=12)
     response = key_worker_client.get(NOTIFICATIONS)
     assert response.status_code == 200
     assert list(response.context["page"].object_list) == [newer, older]
-    content = response.content.decode()
-    assert "Very late: Decision on the referral for family" in content
-    assert f'href="{cast.family.get_absolute_url()}">{cast.family.reference}</a>' in content
-    assert "Overdue: Assessment completed for family" in content
-    assert "Someone else" not in content
+    content = " ".join(response.content.decode().split())
+    assert "Very late: 12 deadlines for your families late by twice the time allowed." in content
+    assert "Overdue: 1 deadline for your families passed." in content
+    assert "7 deadlines" not in content  # someone else's
+    # A key worker is sent to My work; no family is named.
+    assert f'href="{reverse("home")}">See My work</a>' in content
+    assert cast.family.reference not in content
     # Only the unread one is highlighted.
     assert content.count("list-group-item-warning") == 1
     assert content.count(">New</span>") == 1
 
 
 @pytest.mark.django_db
-def test_notifications_about_families_of_teams_i_left_are_not_shown(cast, key_worker_client):
-    in_app(cast.key_worker, FamilyFactory())
-    response = key_worker_client.get(NOTIFICATIONS)
-    assert list(response.context["page"].object_list) == []
-    assert "No notifications" in response.content.decode()
+def test_a_manager_is_sent_to_the_overdue_queue(cast, manager_client):
+    in_app(cast.manager)
+    content = manager_client.get(NOTIFICATIONS).content.decode()
+    assert f'<a href="{reverse("deadlines:queue")}">See the overdue queue</a>' in content
 
 
 @pytest.mark.django_db
 def test_mark_all_as_read(cast, key_worker_client):
-    mine = [in_app(cast.key_worker, cast.family) for _ in range(2)]
+    mine = [in_app(cast.key_worker, minutes_ago=minutes) for minutes in (0, 5)]
     theirs = in_app(cast.manager, cast.family)
-    email = NotificationFactory(flag=mine[0].flag, recipient=cast.key_worker, channel=Notification.Channel.EMAIL)
+    email = NotificationFactory(recipient=cast.key_worker, channel=Notification.Channel.EMAIL)
     response = key_worker_client.post(reverse("deadlines:notifications_mark_read"), follow=True)
     assert "2 notifications marked as read." in response.content.decode()
     for notification in mine:
@@ -82,9 +82,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(anonymous_client):
 
 @pytest.mark.django_db
 def test_badge_shows_the_unread_count(cast, key_worker_client):
-    in_app(cast.key_worker, cast.family)
-    in_app(cast.key_worker, cast.family)
-    in_app(cast.key_worker, cast.family, read_at=timezone.now())
+    in_app(cast.key_worker, minutes_ago=1)
+    in_app(cast.key_worker, minutes_ago=2)
+    in_app(cast.key_worker, minutes_ago=3, read_at=timezone.now())
     in_app(cast.manager, cast.family)
     content = key_worker_client.get(reverse("home")).content.decode()
     assert '2<span class="visually-hidden"> unread</span>' in content
