@@ -4,8 +4,8 @@ from deadlines import services
 
 
 @shared_task(name="deadlines.tasks.raise_overdue_flags")
-def raise_overdue_flags():
-    run = services.raise_overdue_flags()
+def raise_overdue_flags(full=False):
+    run = services.raise_overdue_flags(full=full)
     return {"flagged": run.flagged, "escalated": run.escalated, "notifications": run.notifications}
 
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from pace_cases import env
 
@@ -196,6 +197,13 @@ CELERY_BEAT_SCHEDULE = {
     "raise-overdue-flags": {
         "task": "deadlines.tasks.raise_overdue_flags",
         "schedule": OVERDUE_CHECK_MINUTES * 60,
+    },
+    # Once a night, every open deadline is checked, not only those due since the last run: a safety
+    # net for a deadline whose transaction committed later than the watermark's margin allows.
+    "raise-overdue-flags-full-check": {
+        "task": "deadlines.tasks.raise_overdue_flags",
+        "schedule": crontab(hour=2, minute=30),
+        "kwargs": {"full": True},
     },
     "send-notifications": {
         # Catches retries that fell due and anything queued while no worker was running.
