@@ -1,6 +1,6 @@
 from django import forms
 
-from pace_cases.forms import PlainTextMixin
+from core.forms import PlainTextMixin
 
 NOTE_MAX_LENGTH = 2000
 

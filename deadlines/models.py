@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from deadlines.working_days import working_days_between, working_days_overdue
+from core.working_days import working_days_between, working_days_overdue
 
 
 class Deadline(models.Model):

@@ -7,27 +7,16 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import BigIntegerField, Case, CharField, F, OuterRef, Q, Subquery, When
 
+from core.working_days import local_date, working_days_overdue
 from deadlines.models import Notification, OverdueFlag
-from deadlines.working_days import local_date, working_days_overdue
-from families.models import Family, LocalAuthority, Membership
-from families.permissions import MANAGING_ROLES
+from families.models import Family, LocalAuthority
+from families.permissions import managed_team_ids
 from referrals.models import Escalation, Referral
 from staff.models import User
 
 # Deadlines whose subject leads to a referral, so an escalation can be recorded against it.
 _REFERRAL = ("referrals", "referral")
 _ESCALATION = ("referrals", "escalation")
-
-
-def managed_team_ids(user) -> list[int]:
-    """The teams where ``user`` is a manager or an administrator (one query)."""
-    if not user.is_authenticated:
-        return []
-    return list(
-        Membership.objects.filter(user=user, role__in=MANAGING_ROLES).order_by("team_id").values_list(
-            "team_id", flat=True
-        )
-    )
 
 
 def _by_subject(referral_field: str, escalation_field: str, family_field: str, output_field):

@@ -11,8 +11,9 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core.working_days import Allowance
 from deadlines.models import Deadline, Notification, OverdueFlag, OverdueWatermark
-from deadlines.working_days import Allowance
+from families import permissions
 from families.models import Family, Membership, Role
 
 logger = logging.getLogger(__name__)
@@ -244,7 +245,7 @@ def _email_for(notification: Notification):
 
     count = notification.flag_count
     references = selectors.digest_family_references(notification, limit=DIGEST_REFERENCES)
-    manages = bool(selectors.managed_team_ids(notification.recipient))
+    manages = bool(permissions.managed_team_ids(notification.recipient))
     where = "the overdue queue" if manages else "My work"
     link = settings.SITE_URL.rstrip("/") + reverse("deadlines:queue" if manages else "home")
     deadlines = f"{count} deadline{'' if count == 1 else 's'}"

@@ -9,11 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import audit
+from core.errors import saved
 from deadlines import selectors, services
 from deadlines.filters import OverdueFlagFilter
 from deadlines.forms import AcknowledgeForm
-from families import audit
-from pace_cases.errors import saved
+from families import permissions
 from referrals import services as referral_services
 from referrals.forms import EscalationForm
 
@@ -22,7 +23,7 @@ NOTIFICATIONS_PAGE_SIZE = 50
 
 
 def _managed_team_ids_or_404(user):
-    team_ids = selectors.managed_team_ids(user)
+    team_ids = permissions.managed_team_ids(user)
     if not team_ids:
         raise Http404
     return team_ids

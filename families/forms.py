@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils import timezone
 
+from core.forms import DateInput, DateTimeInput, PlainTextMixin, VersionField, not_in_future
+from core.validators import validate_uk_phone
 from families import postcodes
 from families.models import (
     Consent,
@@ -18,8 +20,6 @@ from families.models import (
     SupportCategory,
     Team,
 )
-from pace_cases.forms import DateInput, DateTimeInput, PlainTextMixin, VersionField, not_in_future
-from pace_cases.validators import validate_uk_phone
 
 OLDEST_CHILD_YEARS = 25
 

@@ -1,18 +1,22 @@
-"""Who may see and do what. Every decision about access lives here.
+"""Who may see and do what. Every decision about access, and every definition of a role's
+reach, lives here; queries, forms, services and the overdue digests all use these.
 
-A family belongs to one team; a user sees the families of the teams they belong
-to, whatever their role there. Anything else is answered with 404, so a URL never
-confirms that a family exists.
+A family belongs to one team; a user sees the families of the teams they belong to,
+whatever their role there. Anything else is answered with 404, so a URL never confirms
+that a family exists. Deactivated accounts can do nothing and are told nothing.
 """
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from families.models import Family, Membership, Role, Team
+from families.models import Family, LocalAuthority, Membership, Role, Team
 from staff.models import User
 
 # Roles in the order that decides which home page a person with several sees.
 HOME_ROLE_ORDER = [Role.MANAGER, Role.PLO, Role.CASEWORKER, Role.ADMINISTRATOR]
-MANAGING_ROLES = {Role.MANAGER, Role.ADMINISTRATOR}
+# The roles that manage a team: they see its overdue queue, hear of every flag of its families
+# (the digests), acknowledge and escalate, transfer families, and set local thresholds.
+MANAGING_ROLES = frozenset({Role.MANAGER, Role.ADMINISTRATOR})
 
 
 def team_ids(user):
@@ -20,7 +24,7 @@ def team_ids(user):
 
 
 def visible_families(user):
-    if not user.is_authenticated:
+    if not user.is_authenticated or not user.is_active:
         return Family.objects.none()
     return Family.objects.filter(team_id__in=team_ids(user))
 
@@ -43,6 +47,17 @@ def home_role(user):
     return None
 
 
+def managed_team_ids(user) -> list[int]:
+    """The teams ``user`` manages (one query): see MANAGING_ROLES."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    return list(
+        Membership.objects.filter(user=user, role__in=MANAGING_ROLES).order_by("team_id").values_list(
+            "team_id", flat=True
+        )
+    )
+
+
 def can_manage_team(user, team_id):
     return Membership.objects.filter(user=user, team_id=team_id, role__in=MANAGING_ROLES).exists()
 
@@ -57,10 +72,56 @@ def teams_of(user):
 
 
 def users_in_teams_of(user):
-    """Colleagues who may own work on the user's families (follow-ups, key work)."""
+    """Colleagues in any of the user's teams (those a new family's team may be chosen from)."""
     return User.objects.filter(is_active=True, memberships__team_id__in=team_ids(user)).distinct()
+
+
+def people_who_may_see(team_id):
+    """Active members of the team: the only people who may own work on its families (key worker,
+    a follow-up's owner), since anyone else would be told of a family that is a 404 to them."""
+    return User.objects.filter(is_active=True, memberships__team_id=team_id).distinct()
+
+
+def may_see_team_families(user, team_id) -> bool:
+    return bool(user and user.is_active) and Membership.objects.filter(user=user, team_id=team_id).exists()
 
 
 def is_manager(user):
     """Managers and administrators of any team: they review overdue work and set local thresholds."""
-    return user.is_authenticated and Membership.objects.filter(user=user, role__in=MANAGING_ROLES).exists()
+    return bool(managed_team_ids(user))
+
+
+# --------------------------------------------------------------- local authorities' rules
+
+
+def authorities_managed_by(user):
+    """The local authorities whose clocks (local threshold rules) ``user`` may change: those of the
+    parent liaison teams they manage, and those where families of any team they manage live."""
+    teams = managed_team_ids(user)
+    if not teams:
+        return LocalAuthority.objects.none()
+    lived_in = Family.objects.filter(team_id__in=teams, local_authority__isnull=False).values("local_authority_id")
+    embedded_in = Team.objects.filter(pk__in=teams, local_authority__isnull=False).values("local_authority_id")
+    return LocalAuthority.objects.filter(Q(pk__in=lived_in) | Q(pk__in=embedded_in))
+
+
+def can_change_rules_of(user, local_authority_id) -> bool:
+    return authorities_managed_by(user).filter(pk=local_authority_id).exists()
+
+
+# --------------------------------------------------------------- who is told
+
+
+def recipient_memberships_sql(membership_table: str, user_table: str) -> str:
+    """A condition, for the overdue digests' SQL, that a membership row ``m`` is of an active
+    user who manages the team (the same reach as ``managed_team_ids``). Values are parameters
+    named ``managing_role_0`` … (see ``recipient_sql_params``)."""
+    roles = ", ".join(f"%(managing_role_{i})s" for i in range(len(MANAGING_ROLES)))
+    return (
+        # Placeholders and table names only (from model metadata): no value is ever formatted in.
+        f"m.role IN ({roles}) AND EXISTS (SELECT 1 FROM {user_table} u WHERE u.id = m.user_id AND u.is_active)"  # noqa: S608
+    )
+
+
+def recipient_sql_params() -> dict:
+    return {f"managing_role_{i}": role.value for i, role in enumerate(sorted(MANAGING_ROLES))}

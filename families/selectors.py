@@ -7,10 +7,10 @@ from datetime import date
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from families.audit import history_for_family
+from core.audit import history_for_family
+from core.validators import phone_digits
 from families.models import Contact, Family, FollowUp, Person, RiskLevelChange
 from families.permissions import team_ids, visible_families
-from pace_cases.validators import phone_digits
 
 SEARCH_LIMIT = 20
 RECENT_CONTACTS = 10

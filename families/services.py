@@ -9,6 +9,9 @@ middleware. Callers outside a request (commands, tasks) wrap their calls in
 from django.db import transaction
 from django.utils import timezone
 
+from core.concurrency import save_if_unchanged
+from core.errors import UserFixableError
+from core.validators import phone_digits
 from families.models import (
     Consent,
     Contact,
@@ -19,9 +22,6 @@ from families.models import (
     Relationship,
     RiskLevelChange,
 )
-from pace_cases.concurrency import save_if_unchanged
-from pace_cases.errors import UserFixableError
-from pace_cases.validators import phone_digits
 
 FAMILY_REFERENCE_FORMAT = "F-{:06d}"
 

@@ -4,7 +4,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from families import audit, permissions, postcodes, selectors, services
+from core import audit
+from core.errors import saved
+from families import permissions, postcodes, sections, selectors, services
 from families.forms import (
     AddCarerForm,
     AddChildForm,
@@ -21,24 +23,7 @@ from families.forms import (
     PostcodeLookupForm,
     TransferForm,
 )
-from families.models import Family, Person, Role
-from pace_cases.errors import saved
-from referrals import selectors as referral_selectors
-
-HOME_TEMPLATES = {
-    Role.MANAGER: "home/manager.html",
-    Role.PLO: "home/plo.html",
-}
-
-
-@require_GET
-@login_required
-def home(request):
-    role = permissions.home_role(request.user)
-    work = selectors.my_work(request.user, include_team=role in permissions.MANAGING_ROLES)
-    template = HOME_TEMPLATES.get(role, "home/caseworker.html")
-    waiting = referral_selectors.waiting_on_csc(request.user)
-    return render(request, template, {"work": work, "role": role, "waiting": waiting})
+from families.models import Family, Person
 
 
 @require_GET
@@ -109,7 +94,7 @@ def family_detail(request, pk):
         {
             "page": page,
             "family": family,
-            "referrals": referral_selectors.family_referrals(family),
+            "sections": sections.sections_for(family),
             "can_transfer": permissions.can_transfer(request.user, family),
         },
     )

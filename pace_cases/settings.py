@@ -35,11 +35,14 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "auditlog",
+    # The project's apps, one floor each: an app imports only those listed before it.
+    "core",
     "staff",
     "families",
     "deadlines",
     "referrals",
     "safety_plans",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -213,7 +216,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Changes are attributed to the signed-in user by AuditlogMiddleware; reads are
-# recorded explicitly (families.audit).
+# recorded explicitly (core.audit).
 AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 

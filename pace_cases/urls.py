@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from families.views import home
+from pace_cases.views import home
 
 admin.site.site_header = "Pace Cases administration"
 

@@ -7,6 +7,8 @@ class ReferralsConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
+        from families import sections
+        from referrals import selectors
         from referrals.models import Escalation, MilestoneRecord, ParentUpdate, Referral, SocialWorkerAllocation
 
         auditlog.register(
@@ -14,3 +16,7 @@ class ReferralsConfig(AppConfig):
         )
         for model in (MilestoneRecord, SocialWorkerAllocation, ParentUpdate, Escalation):
             auditlog.register(model)
+
+        sections.register(sections.FamilySection(
+            key="referrals", template="referrals/_family_section.html", read=selectors.family_referrals, order=10,
+        ))

@@ -6,7 +6,7 @@ Definitions (also shown on the page):
 - A referral counts in a period when its "referral made" milestone falls in it (London dates,
   both ends included).
 - Working days from referral to decision (or to assessment completed) use the bank holidays
-  of the authority's nation (deadlines.working_days.working_days_between): a decision on the
+  of the authority's nation (core.working_days.working_days_between): a decision on the
   day of the referral is 0, on the next working day 1. Only referrals with that milestone
   recorded count towards it.
 - The median is statistics.median: for an even number of referrals, the mean of the two middle
@@ -31,8 +31,8 @@ from django import forms
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from deadlines.working_days import LONDON, working_days_between
-from pace_cases.forms import DateInput
+from core.forms import DateInput
+from core.working_days import LONDON, working_days_between
 from referrals.models import Milestone, MilestoneRecord, Referral
 
 PERCENTILE = 90

@@ -1,8 +1,8 @@
 from django import forms
 from django.utils import timezone
 
+from core.forms import DateInput, DateTimeInput, PlainTextMixin, VersionField, not_in_future
 from families.models import LocalAuthority, Person
-from pace_cases.forms import DateInput, DateTimeInput, PlainTextMixin, VersionField, not_in_future
 from referrals.models import (
     Escalation,
     Milestone,

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from deadlines.working_days import Allowance
+from core.working_days import Allowance
 
 
 class Milestone(models.TextChoices):

@@ -3,7 +3,7 @@ threshold rules apply, and what each escalation gives CSC to answer."""
 
 from datetime import datetime
 
-from deadlines.working_days import Allowance
+from core.working_days import Allowance
 from referrals.models import Escalation, Milestone, Referral, ThresholdRule
 
 # A milestone may not be dated before any of these, where they are recorded.

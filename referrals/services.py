@@ -7,10 +7,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.concurrency import save_if_unchanged
+from core.errors import UserFixableError
 from deadlines import services as deadlines
 from families.models import Family
-from pace_cases.concurrency import save_if_unchanged
-from pace_cases.errors import UserFixableError
 from referrals import rules
 from referrals.models import (
     REPEATABLE_MILESTONES,

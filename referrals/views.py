@@ -5,10 +5,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from deadlines.selectors import managed_team_ids
-from families import audit, permissions
+from core import audit
+from core.errors import saved
+from families import permissions
 from families.models import Family
-from pace_cases.errors import saved
 from referrals import figures, selectors, services
 from referrals.figures import PeriodForm
 from referrals.forms import (
@@ -179,7 +179,7 @@ def threshold_edit(request, rule_pk=None):
 @login_required
 def delay_figures(request):
     """Delay figures per local authority, for managers: referrals of the families of their teams."""
-    team_ids = managed_team_ids(request.user)
+    team_ids = permissions.managed_team_ids(request.user)
     if not team_ids:
         raise Http404
     form = PeriodForm(request.GET or None)

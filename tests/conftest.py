@@ -32,6 +32,18 @@ def celery_runs_tasks_in_process():
     app.conf.task_always_eager = False
 
 
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request, settings):
+    """Factory users' passwords are hashed with a fast hasher: PBKDF2's deliberate slowness was most
+    of the suite's time. Tests of signing in itself (marked ``real_password_hashing``) keep the
+    production hashers."""
+    if request.node.get_closest_marker("real_password_hashing") is None:
+        settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
 @pytest.fixture
 def cast(db):
     key_worker = MembershipFactory(role=Role.CASEWORKER)

@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.errors import UserFixableError
 from deadlines.models import Deadline, OverdueFlag
 from deadlines.services import raise_overdue_flags
-from pace_cases.errors import UserFixableError
 from referrals import services
 from referrals.models import Escalation, Milestone, Referral
 from tests.factories import ThresholdRuleFactory

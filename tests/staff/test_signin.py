@@ -11,6 +11,14 @@ from django.urls import reverse
 
 from tests.factories import PASSWORD, UserFactory
 
+# Signing in is tested with the hashers production uses, not the suite's fast one.
+pytestmark = pytest.mark.real_password_hashing
+
+
+@pytest.mark.django_db
+def test_sign_in_tests_hash_passwords_as_production_does():
+    assert UserFactory().password.startswith("pbkdf2_sha256$")
+
 
 @pytest.mark.django_db
 def test_sign_in_with_email_in_any_case(client):

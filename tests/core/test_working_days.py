@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from deadlines.working_days import (
+from core.working_days import (
     Allowance,
     Calendar,
     add_calendar_months,

@@ -1,6 +1,6 @@
 from django.db.models import F
 
-from pace_cases.errors import EditConflict
+from core.errors import EditConflict
 
 
 def save_if_unchanged(instance, expected_version: int):

@@ -9,29 +9,9 @@ here, explicitly, by the views that show a family's record.
 from auditlog.cid import get_cid
 from auditlog.context import auditlog_value
 from auditlog.models import LogEntry
-from auditlog.registry import auditlog
 from auditlog.signals import accessed
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
-
-
-def register_models():
-    from families.models import (
-        Consent,
-        Contact,
-        Family,
-        FamilyTransfer,
-        FollowUp,
-        Person,
-        Relationship,
-        RiskLevelChange,
-    )
-
-    auditlog.register(Family, exclude_fields=["updated_at", "version"])
-    auditlog.register(Person, exclude_fields=["version", "phone_digits"], m2m_fields={"exploitation_types"})
-    auditlog.register(Contact, m2m_fields={"support_given"})
-    for model in (Consent, FamilyTransfer, FollowUp, Relationship, RiskLevelChange):
-        auditlog.register(model)
 
 
 def record_view(instance):

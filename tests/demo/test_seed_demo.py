@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from families.management.commands.seed_demo import DEMO_USERS, SIGN_IN_URL
+from demo.management.commands.seed_demo import DEMO_USERS, SIGN_IN_URL
 from families.models import Consent, Contact, Family, FollowUp, Membership, Person, Relationship, Role, Team
 from families.postcodes import local_authority_for_postcode
 from staff.models import User

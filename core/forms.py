@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from django import forms
 from django.utils import timezone
 
-from pace_cases.validators import reject_markup
+from core.validators import reject_markup
 
 
 class PlainTextMixin:
@@ -39,7 +39,7 @@ def not_in_future(value, message="This cannot be in the future."):
 
 
 class VersionField(forms.IntegerField):
-    """The version of the record the user started editing (see pace_cases.concurrency)."""
+    """The version of the record the user started editing (see core.concurrency)."""
 
     widget = forms.HiddenInput
 
