@@ -27,12 +27,20 @@ class Deadline(models.Model):
     label = models.CharField(max_length=200, help_text="What is due, in plain words.")
     allowance = models.CharField(max_length=60, help_text="The time allowed, in plain words.")
     nation = models.CharField(max_length=20, help_text="Whose bank holidays the working days skip.")
+    # The authority the promise is counted against (a referral's, not always where the family lives
+    # now); empty for promises that are not an authority's. The queue filters and exports by it.
+    local_authority = models.ForeignKey(
+        "families.LocalAuthority", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     started_at = models.DateTimeField()
     due_at = models.DateTimeField()
     # Late by twice the allowance: the flag's escalation level rises.
     escalate_at = models.DateTimeField()
     met_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True, help_text="No longer applies.")
+    # When the meeting or cancelling was written (met_at is when the thing happened, often days
+    # earlier): the overdue job reconciles the flags of deadlines closed since its last run.
+    closed_at = models.DateTimeField(null=True, blank=True)
     # Nothing on this row changes when it is flagged: the flag is its own row, and the job finds the
     # deadlines it has not looked at yet from its watermark (see OverdueWatermark).
     created_at = models.DateTimeField(auto_now_add=True)
@@ -58,6 +66,8 @@ class Deadline(models.Model):
                 name="open_deadline_created",
             ),
             models.Index(fields=["subject_type", "subject_id"], name="deadline_subject"),
+            # raise_overdue_flags' reconciliation: deadlines closed since the previous run.
+            models.Index(fields=["closed_at"], condition=Q(closed_at__isnull=False), name="deadline_closed"),
         ]
 
     def __str__(self):
