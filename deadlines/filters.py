@@ -2,20 +2,10 @@
 
 import django_filters
 
-from deadlines import selectors
+from deadlines import kinds, selectors
 from deadlines.models import OverdueFlag
 from families.models import LocalAuthority, Team
-from referrals.models import Milestone
-from referrals.rules import deadline_kind
 from staff.models import User
-
-ESCALATION_RESPONSE_KIND = "escalation:response"
-
-# What is late, by the deadline's kind: each referral milestone, and answers to escalations.
-MILESTONE_CHOICES = [
-    *((deadline_kind(milestone), milestone.label) for milestone in Milestone if milestone != Milestone.REFERRAL_MADE),
-    (ESCALATION_RESPONSE_KIND, "Response to an escalation"),
-]
 
 
 class OverdueFlagFilter(django_filters.FilterSet):
@@ -29,8 +19,9 @@ class OverdueFlagFilter(django_filters.FilterSet):
     key_worker = django_filters.ModelChoiceFilter(
         label="Key worker", field_name="family__key_worker", queryset=User.objects.none(), empty_label="All"
     )
-    milestone = django_filters.ChoiceFilter(
-        label="What is late", field_name="deadline__kind", choices=MILESTONE_CHOICES, empty_label="All"
+    # Every registered kind of deadline, grouped by the app that registered it.
+    kind = django_filters.ChoiceFilter(
+        label="What is late", field_name="deadline__kind", choices=kinds.filter_choices, empty_label="All"
     )
     level = django_filters.ChoiceFilter(label="How late", choices=OverdueFlag.Level.choices, empty_label="All")
     acknowledged = django_filters.ChoiceFilter(

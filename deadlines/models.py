@@ -6,7 +6,7 @@ meeting actions and return home interviews add their own deadlines to the same t
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -77,6 +77,14 @@ class Deadline(models.Model):
     def is_open(self):
         return self.met_at is None and self.cancelled_at is None
 
+    @property
+    def overdue_since(self) -> date:
+        return overdue_since(self.due_at)
+
+    @property
+    def very_late_since(self) -> date:
+        return overdue_since(self.escalate_at)
+
 
 class OverdueFlag(models.Model):
     """Raised once per deadline when it passes. Never deleted: acknowledged, escalated, resolved."""
@@ -142,7 +150,7 @@ class OverdueFlag(models.Model):
 
 class Notification(models.Model):
     """The outbox: one digest per run, person, event and channel ("12 deadlines passed for your
-    families"), not one per flag. Sent after commit, at most once.
+    families"), not one per flag. Sent after commit, at most once (see ``deadlines.outbox``).
 
     ``created_at`` is the run's moment: the flags it is about are those raised (or escalated) at that
     moment for families the person is key worker of or manages the team of."""
@@ -157,8 +165,15 @@ class Notification(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
+        # Claimed by a sender, which is talking to the mail server.
+        SENDING = "sending", "Being sent"
         SENT = "sent", "Sent"
-        FAILED = "failed", "Gave up after repeated failures"
+        FAILED = "failed", "Not sent: gave up after repeated failures"
+        # The sender stopped (killed, timed out) while handing it over: it may have been sent, so it
+        # is never sent again automatically. Administrators see it in the outbox.
+        UNKNOWN = "unknown", "May not have been sent: the sender stopped while sending"
+        NOT_NEEDED = "not_needed", "Not sent: its flags were resolved first"
+        RECIPIENT_INACTIVE = "inactive", "Not sent: the account is deactivated"
 
     event = models.CharField(max_length=20, choices=Event.choices)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
@@ -168,6 +183,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
+    # When a sender last claimed it: the start of the latest attempt.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
@@ -182,6 +199,12 @@ class Notification(models.Model):
         indexes = [
             # send_pending_notifications claims e-mails due for a (re)try.
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="notification_to_send"),
+            # The outbox's lease: claims whose sender may have died (only rows being sent).
+            models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="notification_being_sent"),
+            # The outbox page: e-mails that were not, or may not have been, sent.
+            models.Index(
+                fields=["-created_at"], condition=Q(status__in=["failed", "unknown"]), name="notification_not_sent"
+            ),
             # The bell: a person's unread in-app notifications.
             models.Index(
                 fields=["recipient", "-created_at"],
@@ -207,6 +230,18 @@ class OverdueWatermark(models.Model):
         return f"Deadlines checked until {self.checked_until}"
 
 
+def due_day(due_at: datetime) -> date:
+    """The London day by the end of which a deadline is due: due_at is the next local midnight
+    (or, for an allowance in hours, the exact moment, whose day it is)."""
+    return timezone.localdate(due_at - timedelta(microseconds=1))
+
+
+def overdue_since(due_at: datetime) -> date:
+    """The first London day on which the deadline is overdue: the day it fell due, not the day a
+    job noticed."""
+    return timezone.localdate(due_at)
+
+
 @dataclass(frozen=True)
 class DueState:
     """How a deadline stands now, in words a caseworker reads at a glance."""
@@ -217,8 +252,7 @@ class DueState:
 
     @property
     def due_day(self):
-        """The local day by the end of which it is due (due_at is the next local midnight)."""
-        return timezone.localdate(self.due_at - timedelta(microseconds=1))
+        return due_day(self.due_at)
 
     @property
     def days_text(self):

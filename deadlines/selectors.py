@@ -1,62 +1,34 @@
 """Reads for the managers' overdue queue and a person's notifications. Each is a fixed number
 of queries whatever the number of flags: lateness is worked out in Python from rows fetched
-with their family, team, key worker and local authority."""
+with their family, team, key worker and local authority, and links come from the registered
+kinds (deadlines.kinds), one call per kind on the page."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from django.db.models import BigIntegerField, Case, CharField, F, OuterRef, Q, Subquery, When
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
-from core.working_days import local_date, working_days_overdue
-from deadlines.models import Notification, OverdueFlag
+from core.working_days import working_days_overdue
+from deadlines import kinds
+from deadlines.models import Deadline, Notification, OverdueFlag, due_day, overdue_since
 from families.models import Family, LocalAuthority
 from families.permissions import managed_team_ids
-from referrals.models import Escalation, Referral
 from staff.models import User
-
-# Deadlines whose subject leads to a referral, so an escalation can be recorded against it.
-_REFERRAL = ("referrals", "referral")
-_ESCALATION = ("referrals", "escalation")
-
-
-def _by_subject(referral_field: str, escalation_field: str, family_field: str, output_field):
-    """A value taken from the referral the deadline is about (directly, or through an escalation
-    of it), else from the family: a referral goes to the authority it was made to, which is not
-    always the one the family lives in now."""
-    on_referral = Referral.objects.filter(pk=OuterRef("deadline__subject_id")).values(referral_field)[:1]
-    on_escalation = Escalation.objects.filter(pk=OuterRef("deadline__subject_id")).values(escalation_field)[:1]
-    return Case(
-        When(
-            deadline__subject_type__app_label=_REFERRAL[0], deadline__subject_type__model=_REFERRAL[1],
-            then=Subquery(on_referral),
-        ),
-        When(
-            deadline__subject_type__app_label=_ESCALATION[0], deadline__subject_type__model=_ESCALATION[1],
-            then=Subquery(on_escalation),
-        ),
-        default=F(family_field),
-        output_field=output_field,
-    )
 
 
 def unresolved_flags(team_ids_managed):
-    """Unresolved overdue flags of the families of these teams, most late first, with what a
-    row of the queue shows. ``authority_id`` is annotated so the queue can be filtered on it."""
+    """Unresolved overdue flags of the families of these teams, most late first, with what a row
+    of the queue shows. The authority is the deadline's (a referral's is the one it was made to,
+    not always where the family lives now), else the family's; annotated for the filter."""
     return (
         OverdueFlag.objects.filter(resolved_at__isnull=True, family__team_id__in=team_ids_managed)
         .select_related(
-            "deadline__subject_type", "family__team", "family__key_worker", "family__local_authority",
-            "acknowledged_by",
+            "deadline", "family__team", "family__key_worker", "family__local_authority", "acknowledged_by",
         )
         .annotate(
-            authority_id=_by_subject(
-                "local_authority_id", "referral__local_authority_id", "family__local_authority_id",
-                BigIntegerField(),
-            ),
-            authority_name=_by_subject(
-                "local_authority__name", "referral__local_authority__name", "family__local_authority__name",
-                CharField(),
-            ),
+            authority_id=Coalesce(F("deadline__local_authority_id"), F("family__local_authority_id")),
+            authority_name=Coalesce(F("deadline__local_authority__name"), F("family__local_authority__name")),
         )
         .order_by("deadline__due_at", "pk")
     )
@@ -68,10 +40,12 @@ def flags_to_acknowledge(team_ids_managed):
 
 
 def authorities_in(team_ids_managed):
-    """Local authorities the families of these teams live in or were referred to."""
+    """Local authorities the families of these teams live in, or their deadlines are counted against."""
     lived_in = Family.objects.filter(team_id__in=team_ids_managed).values("local_authority_id")
-    referred_to = Referral.objects.filter(family__team_id__in=team_ids_managed).values("local_authority_id")
-    return LocalAuthority.objects.filter(Q(pk__in=lived_in) | Q(pk__in=referred_to)).order_by("name")
+    counted_against = Deadline.objects.filter(
+        family__team_id__in=team_ids_managed, local_authority__isnull=False
+    ).values("local_authority_id")
+    return LocalAuthority.objects.filter(Q(pk__in=lived_in) | Q(pk__in=counted_against)).order_by("name")
 
 
 def key_workers_in(team_ids_managed):
@@ -86,9 +60,10 @@ class QueueRow:
     flag: OverdueFlag
     authority_name: str
     due_on: date  # the London day by the end of which it was due
-    overdue_since: datetime
+    overdue_since: date
     working_days_late: int
-    can_escalate: bool
+    subject_url: str | None  # the page about what was promised
+    actions: list  # deadlines.kinds.FlagAction
 
     @property
     def family(self):
@@ -98,26 +73,27 @@ class QueueRow:
     def deadline(self):
         return self.flag.deadline
 
-
-def due_day(due_at: datetime) -> date:
-    """The day a deadline was due by: a deadline ending at local midnight belongs to the day before."""
-    return local_date(due_at - timedelta(microseconds=1))
+    @property
+    def kind(self):
+        return kinds.get(self.deadline.kind)
 
 
 def queue_rows(flags, now: datetime) -> list[QueueRow]:
     """Rows of the queue, lateness in working days of the deadline's nation, computed in Python."""
+    flags = list(flags)
+    links = kinds.links_for(flag.deadline for flag in flags)
     rows = []
     for flag in flags:
         deadline = flag.deadline
-        subject_type = deadline.subject_type
         rows.append(
             QueueRow(
                 flag=flag,
                 authority_name=flag.authority_name or "Not known",
                 due_on=due_day(deadline.due_at),
-                overdue_since=deadline.due_at,
+                overdue_since=overdue_since(deadline.due_at),
                 working_days_late=working_days_overdue(deadline.due_at, now, deadline.nation),
-                can_escalate=(subject_type.app_label, subject_type.model) in (_REFERRAL, _ESCALATION),
+                subject_url=links.get(deadline.pk),
+                actions=kinds.get(deadline.kind).actions(flag),
             )
         )
     return rows
@@ -129,25 +105,9 @@ def flag_for_manager(user, flag_id):
         OverdueFlag.objects.filter(
             pk=flag_id, resolved_at__isnull=True, family__team_id__in=managed_team_ids(user)
         )
-        .select_related("deadline__subject_type", "family")
+        .select_related("deadline", "family")
         .first()
     )
-
-
-def referral_behind(flag: OverdueFlag) -> Referral | None:
-    """The referral a flag is about: the deadline's subject, or the referral an escalation
-    (whose answer is late) challenged. None for deadlines of other kinds."""
-    subject_type = flag.deadline.subject_type
-    key = (subject_type.app_label, subject_type.model)
-    queryset = Referral.objects.select_related("family", "local_authority").filter(family_id=flag.family_id)
-    if key == _REFERRAL:
-        return queryset.filter(pk=flag.deadline.subject_id).first()
-    if key == _ESCALATION:
-        return queryset.filter(escalations__pk=flag.deadline.subject_id).first()
-    return None
-
-
-# ------------------------------------------------------------------ export audit
 
 
 # ------------------------------------------------------------------ notifications

@@ -1,42 +1,88 @@
-"""Opening and meeting deadlines, raising overdue flags, and sending their notifications."""
+"""Opening and meeting deadlines, raising overdue flags and queueing their notifications (sent by
+``deadlines.outbox``)."""
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from core.working_days import Allowance
+from deadlines import kinds, outbox
 from deadlines.models import Deadline, Notification, OverdueFlag, OverdueWatermark
 from families import permissions
-from families.models import Family, Membership, Role
+from families.models import Family, Membership
+from staff.models import User
 
 logger = logging.getLogger(__name__)
-
-MAX_SEND_ATTEMPTS = 5
-SEND_BATCH = 100
-
-
-def _retry_delay(attempts: int) -> timedelta:
-    return timedelta(minutes=5 * 2 ** (attempts - 1))  # 5, 10, 20, 40 minutes
-
 
 # ---------------------------------------------------------------- deadlines
 
 
-def deadline_set(*, family: Family, subject, kind: str, label: str, allowance: Allowance, nation: str,
-                 started_at: datetime, now: datetime | None = None) -> Deadline:
-    """Make sure ``subject`` has one open deadline of ``kind`` running from ``started_at``.
+@dataclass(frozen=True)
+class WantedDeadline:
+    """A deadline the owning app says a subject should have: running from ``started_at``, and met at
+    ``met_at`` where the promised thing is already recorded (whatever order the dates came in)."""
 
-    Called from the owning app's service inside its transaction. If the open deadline
-    started at another moment (a date was corrected) it is cancelled and a new one opened,
-    so its flag, if any, is resolved and keeps its history.
-    """
+    kind: str
+    label: str
+    allowance: Allowance
+    started_at: datetime
+    met_at: datetime | None = None
+
+
+def _same_clock(deadline: Deadline, wanted: WantedDeadline) -> bool:
+    return deadline.started_at == wanted.started_at and deadline.allowance == str(wanted.allowance)
+
+
+def deadlines_sync(*, subject, family: Family, nation: str, wanted: list[WantedDeadline],
+                   local_authority_id: int | None = None, now: datetime | None = None) -> list[Deadline]:
+    """Make ``subject``'s deadlines what its app wants, inside the caller's transaction: each wanted
+    clock exists once (met where it says so), an open one that started at another moment or under
+    another allowance is cancelled and replaced, and an open one no longer wanted is cancelled.
+    Flags of deadlines met or cancelled here are resolved. Returns the subject's open deadlines."""
+    now = now or timezone.now()
+    subject_type = ContentType.objects.get_for_model(subject)
+    existing = list(Deadline.objects.filter(subject_type=subject_type, subject_id=subject.pk).order_by("pk"))
+    kept: set[int] = set()
+    # Met clocks first, so an open deadline that is now met is met rather than cancelled.
+    for want in sorted(wanted, key=lambda w: w.met_at is None):
+        same = [d for d in existing if d.kind == want.kind and _same_clock(d, want) and d.cancelled_at is None]
+        match = next(iter(same), None)
+        if match is None:
+            if want.met_at is None:  # only one open deadline of a kind: the one it replaces goes first
+                for replaced in (d for d in existing if d.kind == want.kind and d.is_open and d.pk not in kept):
+                    deadline_cancel(replaced, at=now)
+                    replaced.cancelled_at = now
+            existing.append(Deadline.objects.create(
+                family=family, subject_type=subject_type, subject_id=subject.pk, kind=want.kind, label=want.label,
+                allowance=str(want.allowance), nation=nation, local_authority_id=local_authority_id,
+                started_at=want.started_at, due_at=want.allowance.due_from(want.started_at, nation),
+                escalate_at=want.allowance.twice().due_from(want.started_at, nation),
+                met_at=want.met_at, closed_at=now if want.met_at else None,
+            ))
+            kept.add(existing[-1].pk)
+            continue
+        kept.add(match.pk)
+        if want.met_at and match.met_at != want.met_at:
+            if match.met_at is None:
+                deadline_meet(match, at=want.met_at, now=now)
+            else:  # the milestone's date was corrected: the met clock follows it
+                Deadline.objects.filter(pk=match.pk).update(met_at=want.met_at)
+            match.met_at = want.met_at
+    for deadline in existing:
+        if deadline.is_open and deadline.pk not in kept:
+            deadline_cancel(deadline, at=now)
+            deadline.cancelled_at = now
+    return sorted((d for d in existing if d.is_open), key=lambda d: d.due_at)
+
+
+def deadline_set(*, family: Family, subject, kind: str, label: str, allowance: Allowance, nation: str,
+                 started_at: datetime, local_authority_id: int | None = None, now: datetime | None = None) -> Deadline:
+    """Make sure ``subject`` has one open deadline of ``kind`` running from ``started_at`` (for a subject
+    with a single clock; see deadlines_sync for several). A different open one is cancelled."""
     now = now or timezone.now()
     subject_type = ContentType.objects.get_for_model(subject)
     current = Deadline.objects.filter(
@@ -46,30 +92,27 @@ def deadline_set(*, family: Family, subject, kind: str, label: str, allowance: A
         return current
     if current:
         deadline_cancel(current, at=now)
-    due_at = allowance.due_from(started_at, nation)
     return Deadline.objects.create(
-        family=family,
-        subject_type=subject_type,
-        subject_id=subject.pk,
-        kind=kind,
-        label=label,
-        allowance=str(allowance),
-        nation=nation,
-        started_at=started_at,
-        due_at=due_at,
-        escalate_at=allowance.twice().due_from(started_at, nation),
+        family=family, subject_type=subject_type, subject_id=subject.pk, kind=kind, label=label,
+        allowance=str(allowance), nation=nation, local_authority_id=local_authority_id, started_at=started_at,
+        due_at=allowance.due_from(started_at, nation), escalate_at=allowance.twice().due_from(started_at, nation),
     )
 
 
-def deadline_meet(deadline: Deadline, *, at: datetime):
+def deadline_meet(deadline: Deadline, *, at: datetime, now: datetime | None = None):
     """The promised thing happened at ``at``: stop the clock and resolve its flag."""
-    Deadline.objects.filter(pk=deadline.pk, met_at__isnull=True).update(met_at=at)
-    OverdueFlag.objects.filter(deadline=deadline, resolved_at__isnull=True).update(resolved_at=timezone.now())
+    now = now or timezone.now()
+    Deadline.objects.filter(pk=deadline.pk, met_at__isnull=True, cancelled_at__isnull=True).update(
+        met_at=at, closed_at=now
+    )
+    OverdueFlag.objects.filter(deadline=deadline, resolved_at__isnull=True).update(resolved_at=now)
 
 
 def deadline_cancel(deadline: Deadline, *, at: datetime):
     """The deadline no longer applies (a decision changed, a referral closed)."""
-    Deadline.objects.filter(pk=deadline.pk, cancelled_at__isnull=True).update(cancelled_at=at)
+    Deadline.objects.filter(pk=deadline.pk, met_at__isnull=True, cancelled_at__isnull=True).update(
+        cancelled_at=at, closed_at=at
+    )
     OverdueFlag.objects.filter(deadline=deadline, resolved_at__isnull=True).update(resolved_at=at)
 
 
@@ -84,14 +127,14 @@ def open_deadlines_for(subject):
 
 # ------------------------------------------------------------ the overdue job
 
-# A run looks again at deadlines created up to this long before the previous run's moment. A deadline
-# is inserted with created_at taken before its INSERT and becomes visible when its transaction
-# commits; a run that did not see it yet (not committed) set its watermark before the commit. The
-# next run still finds it as long as created_at is no older than this margin when it commits: the
-# margin must exceed the longest transaction that creates deadlines (a request, a data import run
-# inside one transaction must use full=True) plus the clock difference between the application
-# servers and the worker. A margin that is too long only costs a little reading: deadlines created
-# within it are checked again (one index probe each) and skipped.
+# A run looks again at deadlines created (or closed) up to this long before the previous run's
+# moment. A deadline is inserted with created_at taken before its INSERT and becomes visible when
+# its transaction commits; a run that did not see it yet (not committed) set its watermark before
+# the commit. The next run still finds it as long as created_at is no older than this margin when it
+# commits: the margin must exceed the longest transaction that creates or closes deadlines (a
+# request; a data import run inside one transaction must use full=True) plus the clock difference
+# between the application servers and the worker. A margin that is too long only costs a little
+# reading: deadlines created within it are checked again (one index probe each) and skipped.
 LATE_COMMIT_MARGIN = timedelta(hours=1)
 
 
@@ -99,6 +142,7 @@ LATE_COMMIT_MARGIN = timedelta(hours=1)
 class OverdueRun:
     flagged: int
     escalated: int
+    resolved: int
     notifications: int
 
 
@@ -108,35 +152,72 @@ def _table(model):
 
 def _queue_digests(cursor, now: datetime) -> int:
     """Queue one in-app notification and one e-mail per person and event for the flags this run
-    raised (raised_at = now) or escalated (escalated_at = now): the key worker of the flag's family
-    and the managers of its team, each once. Counted per team and key worker first, so the join
-    to memberships works on a few hundred rows, not one per flag."""
-    flag, family, membership, notification = (
-        _table(OverdueFlag), _table(Family), _table(Membership), _table(Notification)
+    raised (raised_at = now) or escalated (escalated_at = now) and that are still unresolved. A flag
+    raised already very late is one "very late" notice, not two. Who is told is each kind's
+    audience (deadlines.kinds): the family's key worker, and those who manage its team
+    (families.permissions), active accounts only. Counted per team and key worker first, so the
+    join to memberships works on a few hundred rows, not one per flag."""
+    flag, deadline, family, membership, notification, user = (
+        _table(OverdueFlag), _table(Deadline), _table(Family), _table(Membership), _table(Notification),
+        _table(User),
     )
+    params = {
+        "now": connection.ops.adapt_datetimefield_value(now),
+        "raised": Notification.Event.RAISED,
+        "escalated": Notification.Event.ESCALATED,
+        "in_app": Notification.Channel.IN_APP,
+        "email": Notification.Channel.EMAIL,
+        "sent": Notification.Status.SENT,
+        "pending": Notification.Status.PENDING,
+        **permissions.recipient_sql_params(),
+    }
+
+    def told(audience: kinds.Audience) -> str:
+        """1 where flags of this kind are told to ``audience``: a join to the deadline only when some
+        registered kind is not (every kind tells both today)."""
+        excluded = kinds.not_telling(audience)
+        if not excluded:
+            return "1"
+        names = []
+        for i, code in enumerate(excluded):
+            params[f"{audience}_{i}"] = code
+            names.append(f"%({audience}_{i})s")
+        return (f"CASE WHEN EXISTS (SELECT 1 FROM {deadline} d WHERE d.id = f.deadline_id"
+                f" AND d.kind IN ({', '.join(names)})) THEN 0 ELSE 1 END")
+
+    to_key_worker, to_managers = told(kinds.Audience.KEY_WORKER), told(kinds.Audience.TEAM_MANAGERS)
+    manages = permissions.recipient_memberships_sql(membership, user)
     # Table names come from model metadata, never from input; every value is a parameter.
     sql = f"""
         WITH events AS (
-            SELECT %(raised)s AS event, family_id FROM {flag} WHERE raised_at = %(now)s
+            SELECT %(raised)s AS event, f.family_id, {to_key_worker} AS to_key_worker, {to_managers} AS to_managers
+              FROM {flag} f
+             WHERE f.raised_at = %(now)s AND f.resolved_at IS NULL
+               AND (f.escalated_at IS NULL OR f.escalated_at <> %(now)s)
             UNION ALL
-            SELECT %(escalated)s, family_id FROM {flag} WHERE escalated_at = %(now)s
+            SELECT %(escalated)s, f.family_id, {to_key_worker}, {to_managers}
+              FROM {flag} f WHERE f.escalated_at = %(now)s AND f.resolved_at IS NULL
         ), per_team_and_key_worker AS (
-            SELECT e.event, fam.team_id, fam.key_worker_id, count(*) AS flags
+            SELECT e.event, fam.team_id, fam.key_worker_id,
+                   sum(e.to_key_worker) AS key_worker_flags, sum(e.to_managers) AS manager_flags
               FROM events e JOIN {family} fam ON fam.id = e.family_id
              GROUP BY e.event, fam.team_id, fam.key_worker_id
         ), per_person AS (
-            -- The team's managers hear of every flag of the team's families…
-            SELECT g.event, m.user_id, g.flags
+            -- Those who manage the team hear of every flag of the team's families…
+            SELECT g.event, m.user_id, g.manager_flags AS flags
               FROM per_team_and_key_worker g
-              JOIN {membership} m ON m.team_id = g.team_id AND m.role = %(manager)s
+              JOIN {membership} m ON m.team_id = g.team_id AND {manages}
+             WHERE g.manager_flags > 0
             UNION ALL
-            -- … and key workers of their families' flags, unless they manage that team (counted above).
-            SELECT g.event, g.key_worker_id, g.flags
+            -- … and key workers of their families' flags, unless they manage that team (counted
+            -- above), and only while they are in the team and active.
+            SELECT g.event, g.key_worker_id, g.key_worker_flags
               FROM per_team_and_key_worker g
-             WHERE g.key_worker_id IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM {membership} m
-                                WHERE m.team_id = g.team_id AND m.user_id = g.key_worker_id
-                                  AND m.role = %(manager)s)
+             WHERE g.key_worker_id IS NOT NULL AND g.key_worker_flags > 0
+               AND EXISTS (SELECT 1 FROM {user} u WHERE u.id = g.key_worker_id AND u.is_active)
+               AND EXISTS (SELECT 1 FROM {membership} k WHERE k.team_id = g.team_id AND k.user_id = g.key_worker_id)
+               AND NOT (g.manager_flags > 0 AND EXISTS (SELECT 1 FROM {membership} m
+                                WHERE m.team_id = g.team_id AND m.user_id = g.key_worker_id AND {manages}))
         )
         INSERT INTO {notification}
             (event, recipient_id, channel, flag_count, status, created_at, attempts, next_attempt_at, sent_at,
@@ -150,30 +231,46 @@ def _queue_digests(cursor, now: datetime) -> int:
          GROUP BY p.event, p.user_id, c.channel
         ON CONFLICT DO NOTHING
     """
-    cursor.execute(sql, {
-        "now": connection.ops.adapt_datetimefield_value(now),
-        "raised": Notification.Event.RAISED,
-        "escalated": Notification.Event.ESCALATED,
-        "manager": Role.MANAGER,
-        "in_app": Notification.Channel.IN_APP,
-        "email": Notification.Channel.EMAIL,
-        "sent": Notification.Status.SENT,
-        "pending": Notification.Status.PENDING,
-    })
+    cursor.execute(sql, params)
     # (SQLite reports no row count for an INSERT that starts with WITH.)
     return Notification.objects.filter(created_at=now).count()
 
 
+def _reconcile(cursor, params, *, closed_since) -> int:
+    """Resolve every unresolved flag whose deadline was met or cancelled (since ``closed_since``, or
+    ever when None): a person may close a deadline while a run is flagging it, and neither sees the
+    other's uncommitted row; this statement in every run means such a flag never stays open."""
+    since = " AND d.closed_at >= %(closed_since)s" if closed_since is not None else ""
+    cursor.execute(
+        f"""
+        UPDATE {_table(OverdueFlag)} SET resolved_at = %(now)s
+         WHERE resolved_at IS NULL
+           AND deadline_id IN (SELECT d.id FROM {_table(Deadline)} d
+                                WHERE d.closed_at IS NOT NULL{since})
+        """,
+        {**params, "closed_since": connection.ops.adapt_datetimefield_value(closed_since)},
+    )
+    return cursor.rowcount
+
+
+def _advance_watermark(checked_until, now):
+    if checked_until is None or now > checked_until:
+        OverdueWatermark.objects.filter(pk=1).update(checked_until=now)
+
+
 def raise_overdue_flags(now: datetime | None = None, *, full: bool = False) -> OverdueRun:
-    """Flag every deadline that has passed, escalate flags late by twice their allowance, and queue
-    digest notifications. A fixed number of set-based statements, whatever the number of
-    deadlines; nothing is written to the deadlines. Safe to run twice, or in two workers at once:
+    """Flag every open deadline that has passed, escalate open flags late by twice their allowance,
+    resolve flags whose deadline was met or cancelled, and queue digest notifications. A fixed number
+    of set-based statements, whatever the number of deadlines; nothing is written to the deadlines.
+    Safe to run twice, or in two workers at once:
 
     - runs take turns on the watermark's row lock, and each looks only at open deadlines due since
-      the previous run's moment, or created shortly before it (the first run, or ``full=True``:
-      every open deadline);
+      the previous run's moment, or created or closed shortly before it (the first run, or
+      ``full=True``: every deadline);
     - one flag per deadline: unique deadline_id; ON CONFLICT DO NOTHING where a deadline may have
       been flagged already (created late, first or full run);
+    - escalation touches only flags whose deadline is still open, and the reconciliation runs last,
+      in the same transaction, so a flag never outlives its deadline by more than one run;
     - the flags a run raised or escalated are those marked with its moment (raised_at,
       escalated_at): one digest per person, event and channel is queued for them, in the same
       transaction.
@@ -184,10 +281,6 @@ def raise_overdue_flags(now: datetime | None = None, *, full: bool = False) -> O
         OverdueWatermark.objects.bulk_create([OverdueWatermark(pk=1)], ignore_conflicts=True)
         checked_until = OverdueWatermark.objects.select_for_update().get(pk=1).checked_until
         since = None if full else checked_until
-        # Flags raised by earlier runs; those raised below are escalated as they are inserted.
-        escalated = OverdueFlag.objects.filter(
-            level=OverdueFlag.Level.OVERDUE, resolved_at__isnull=True, escalate_at__lt=now
-        ).update(level=OverdueFlag.Level.ESCALATED, escalated_at=now)
         params = {
             "now": connection.ops.adapt_datetimefield_value(now),
             "since": connection.ops.adapt_datetimefield_value(since),
@@ -195,6 +288,18 @@ def raise_overdue_flags(now: datetime | None = None, *, full: bool = False) -> O
             "overdue": OverdueFlag.Level.OVERDUE,
             "escalated": OverdueFlag.Level.ESCALATED,
         }
+        # Flags raised by earlier runs, whose deadline is still open; those raised below are
+        # escalated as they are inserted.
+        cursor.execute(
+            f"""
+            UPDATE {_table(OverdueFlag)} SET level = %(escalated)s, escalated_at = %(now)s
+             WHERE level = %(overdue)s AND resolved_at IS NULL AND escalate_at < %(now)s
+               AND EXISTS (SELECT 1 FROM {_table(Deadline)} d WHERE d.id = {_table(OverdueFlag)}.deadline_id
+                             AND d.met_at IS NULL AND d.cancelled_at IS NULL)
+            """,
+            params,
+        )
+        escalated = cursor.rowcount
         insert = f"""
             INSERT INTO {_table(OverdueFlag)}
                 (deadline_id, family_id, raised_at, level, escalate_at, escalated_at, acknowledgement_note)
@@ -218,89 +323,16 @@ def raise_overdue_flags(now: datetime | None = None, *, full: bool = False) -> O
             late = ""  # first run, or full=True: every open deadline that is due
         cursor.execute(insert + late + " ON CONFLICT (deadline_id) DO NOTHING", params)
         flagged += cursor.rowcount
+        resolved = _reconcile(cursor, params, closed_since=since - LATE_COMMIT_MARGIN if since else None)
         notifications = 0
         if flagged or escalated:
             if flagged:
                 escalated = OverdueFlag.objects.filter(escalated_at=now).count()
             notifications = _queue_digests(cursor, now)
-            transaction.on_commit(_start_sending)
-        if checked_until is None or now > checked_until:
-            OverdueWatermark.objects.filter(pk=1).update(checked_until=now)
-    return OverdueRun(flagged=flagged, escalated=escalated, notifications=notifications)
-
-
-def _start_sending():
-    from deadlines.tasks import send_notifications
-
-    send_notifications.delay()
-
-
-# ------------------------------------------------------------ notifications
-
-DIGEST_REFERENCES = 20
-
-
-def _email_for(notification: Notification):
-    from deadlines import selectors
-
-    count = notification.flag_count
-    references = selectors.digest_family_references(notification, limit=DIGEST_REFERENCES)
-    manages = bool(permissions.managed_team_ids(notification.recipient))
-    where = "the overdue queue" if manages else "My work"
-    link = settings.SITE_URL.rstrip("/") + reverse("deadlines:queue" if manages else "home")
-    deadlines = f"{count} deadline{'' if count == 1 else 's'}"
-    if notification.event == Notification.Event.ESCALATED:
-        subject = f"Very late: {deadlines} for your families"
-        what = f"{deadlines} for your families {'is' if count == 1 else 'are'} late by twice the time allowed."
-    else:
-        subject = f"Overdue: {deadlines} for your families"
-        what = f"{deadlines} for your families {'has' if count == 1 else 'have'} passed."
-    more = count - len(references)
-    listed = ", ".join(references) + (f" and {more} more" if more > 0 and references else "")
-    # Only family references and a link: no names or case details leave the application.
-    body = f"{what}\n\n" + (f"Families: {listed}\n\n" if references else "") + f"See {where}: {link}\n"
-    return subject, body
-
-
-def send_pending_notifications(now: datetime | None = None, batch: int = SEND_BATCH) -> int:
-    """Send queued e-mails. Rows are claimed with SELECT … FOR UPDATE SKIP LOCKED, so several
-    workers share the queue and no e-mail is sent twice; a failure is retried later, up to
-    MAX_SEND_ATTEMPTS, and never stops the others."""
-    now = now or timezone.now()
-    sent = 0
-    while True:
-        with transaction.atomic():
-            claimed = list(
-                Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(status=Notification.Status.PENDING, channel=Notification.Channel.EMAIL,
-                        next_attempt_at__lte=now)
-                .select_related("recipient")
-                .order_by("next_attempt_at", "pk")[:batch]
-            )
-            if not claimed:
-                return sent
-            for notification in claimed:
-                subject, body = _email_for(notification)
-                notification.attempts += 1
-                try:
-                    send_mail(subject, body, None, [notification.recipient.email])
-                except Exception as error:  # noqa: BLE001 - any failure of one e-mail is retried later
-                    logger.warning("Notification %s not sent (attempt %s): %s", notification.pk,
-                                   notification.attempts, type(error).__name__)
-                    notification.last_error = type(error).__name__
-                    if notification.attempts >= MAX_SEND_ATTEMPTS:
-                        notification.status = Notification.Status.FAILED
-                    else:
-                        notification.next_attempt_at = now + _retry_delay(notification.attempts)
-                else:
-                    notification.status = Notification.Status.SENT
-                    notification.sent_at = timezone.now()
-                    sent += 1
-            Notification.objects.bulk_update(
-                claimed, ["attempts", "status", "sent_at", "next_attempt_at", "last_error"]
-            )
-        if len(claimed) < batch:
-            return sent
+            if notifications:
+                transaction.on_commit(outbox.start_sending)
+        _advance_watermark(checked_until, now)
+    return OverdueRun(flagged=flagged, escalated=escalated, resolved=resolved, notifications=notifications)
 
 
 # ------------------------------------------------------------ people's actions on flags

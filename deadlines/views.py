@@ -10,16 +10,19 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import audit
-from core.errors import saved
+from core import selectors as core_selectors
+from core.errors import UserFixableError, saved
+from core.working_days import calendar_source, library_years
+from deadlines import calendar as calendar_changes
+from deadlines import outbox as outbox_service
 from deadlines import selectors, services
 from deadlines.filters import OverdueFlagFilter
-from deadlines.forms import AcknowledgeForm
+from deadlines.forms import AcknowledgeForm, BankHolidayChangeForm
 from families import permissions
-from referrals import services as referral_services
-from referrals.forms import EscalationForm
 
 QUEUE_PAGE_SIZE = 100
 NOTIFICATIONS_PAGE_SIZE = 50
+OUTBOX_PAGE_SIZE = 100
 
 
 def _managed_team_ids_or_404(user):
@@ -119,24 +122,6 @@ def _cell(value):
     return value
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-def escalate(request, flag_id):
-    flag = selectors.flag_for_manager(request.user, flag_id)
-    referral = selectors.referral_behind(flag) if flag else None
-    if referral is None:
-        raise Http404
-    form = EscalationForm(request.POST or None)
-    form.instance.flag = flag
-    if form.is_valid() and saved(
-        form, lambda: referral_services.escalation_record(user=request.user, referral=referral,
-                                                          escalation=form.instance)
-    ):
-        messages.success(request, f"{form.instance.get_kind_display()} recorded for family {flag.family.reference}.")
-        return redirect("deadlines:queue")
-    return render(request, "deadlines/escalate.html", {"form": form, "flag": flag, "referral": referral})
-
-
 @require_GET
 @login_required
 def notifications(request):
@@ -155,3 +140,84 @@ def notifications_mark_read(request):
     if count:
         messages.success(request, f"{count} notification{'' if count == 1 else 's'} marked as read.")
     return redirect("deadlines:notifications")
+
+
+def _administrator_or_404(user):
+    """The outbox names staff and their e-mail addresses across every team: administrators only."""
+    if not permissions.is_administrator(user):
+        raise Http404
+
+
+@require_GET
+@login_required
+def outbox(request):
+    """E-mails not sent, or that may not have been, for administrators, with "try again now" for
+    those still worth sending."""
+    _administrator_or_404(request.user)
+    page = Paginator(outbox_service.outbox_rows(), OUTBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(notification, outbox_service.can_retry(notification)) for notification in page.object_list]
+    return render(request, "deadlines/outbox.html", {"page": page, "rows": rows})
+
+
+@require_POST
+@login_required
+def outbox_retry(request, notification_id):
+    _administrator_or_404(request.user)
+    if outbox_service.notification_retry(user=request.user, notification_id=notification_id):
+        messages.success(request, "The e-mail will be tried again now.")
+    else:
+        messages.error(
+            request,
+            "That e-mail cannot be tried again: it is queued or sent already, its flags are resolved, "
+            "or the account is deactivated.",
+        )
+    return redirect("deadlines:outbox")
+
+
+# ------------------------------------------------------------ the bank-holiday calendar
+
+
+def _calendar_year(text, default: int) -> int:
+    first, last = library_years()
+    return int(text) if text and text.isdigit() and first <= int(text) <= last else default
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def calendar(request):
+    """Each nation's bank holidays of a year, and the changes made here; administrators add a day or
+    withdraw one, and the open deadlines counted on it move (deadlines.calendar)."""
+    if not permissions.is_administrator(request.user):
+        raise Http404
+    form = BankHolidayChangeForm(request.POST or None)
+    outcome = []
+    if form.is_valid() and saved(
+        form, lambda: outcome.append(calendar_changes.calendar_change_record(user=request.user, **form.cleaned_data))
+    ):
+        change = outcome[0].change
+        messages.success(request, f"{change.get_change_display()} in {change.get_calendar_display()}: "
+                                  f"{change.day:%A} {change.day.day} {change.day:%B %Y}. {outcome[0].message}")
+        return redirect(f"{reverse('deadlines:calendar')}?year={change.day.year}")
+    chosen_day = form.cleaned_data.get("day") if form.is_bound and hasattr(form, "cleaned_data") else None
+    year = _calendar_year(request.GET.get("year"), default=(chosen_day or timezone.localdate()).year)
+    first, last = library_years()
+    return render(request, "deadlines/calendar.html", {
+        "form": form, "year": year, "nations": core_selectors.calendar_year(year), "source": calendar_source(),
+        "previous_year": year - 1 if year > first else None, "next_year": year + 1 if year < last else None,
+    })
+
+
+@require_POST
+@login_required
+def calendar_change_undo(request, change_id):
+    if not permissions.is_administrator(request.user):
+        raise Http404
+    change = core_selectors.calendar_change(change_id)
+    try:
+        outcome = calendar_changes.calendar_change_undo(user=request.user, change=change)
+    except UserFixableError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"The change for {change.day:%A} {change.day.day} {change.day:%B %Y} in "
+                                  f"{change.get_calendar_display()} was undone. {outcome.message}")
+    return redirect(f"{reverse('deadlines:calendar')}?year={change.day.year}")

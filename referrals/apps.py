@@ -8,7 +8,11 @@ class ReferralsConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from families import sections
-        from referrals import selectors
+        from referrals import (
+            deadline_kinds,
+            selectors,
+            tasks,  # noqa: F401 - registers the tasks the services start by name
+        )
         from referrals.models import Escalation, MilestoneRecord, ParentUpdate, Referral, SocialWorkerAllocation
 
         auditlog.register(
@@ -20,3 +24,16 @@ class ReferralsConfig(AppConfig):
         sections.register(sections.FamilySection(
             key="referrals", template="referrals/_family_section.html", read=selectors.family_referrals, order=10,
         ))
+        deadline_kinds.register()
+
+        from deadlines.signals import deadlines_rescheduled
+
+        deadlines_rescheduled.connect(_refresh_next_due, dispatch_uid="referrals.refresh_next_due")
+
+
+def _refresh_next_due(sender, *, subject_type, subject_ids, **kwargs):
+    from referrals.models import Referral
+    from referrals.services import referrals_refresh_next_due
+
+    if subject_type.model_class() is Referral:
+        referrals_refresh_next_due(subject_ids)

@@ -76,6 +76,3 @@ def effective_rules(rules, local_authority_id) -> list[ThresholdRule]:
             chosen[key] = rule
     return list(chosen.values())
 
-
-def deadline_kind(milestone: str) -> str:
-    return f"referral:{milestone}"

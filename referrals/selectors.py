@@ -1,18 +1,23 @@
 """Reads for referral pages: a fixed number of queries whatever the referral's history."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from core.working_days import Allowance
 from deadlines.models import Deadline, DueState, due_state
-from referrals.models import Escalation, Milestone, Referral, ThresholdRule
+from referrals.models import Escalation, Milestone, MilestoneRecord, Referral, ThresholdChange, ThresholdRule
 
 
-def days_since(day, today):
-    return (today - day).days if day else None
+def days_since_family_heard(referral_made_on: date | None, last_update_on: date | None, today: date) -> int | None:
+    """Days since the family last heard about a referral: from the later of the day the referral was
+    made and the day of the last update they received (the day it happened, not the day it was
+    typed in). The one definition, for the family page, the referral page and the chronology."""
+    days = [day for day in (referral_made_on, last_update_on) if day]
+    return (today - max(days)).days if days else None
 
 
 @dataclass
@@ -28,11 +33,17 @@ def family_referrals(family, now: datetime | None = None) -> list[ReferralSummar
     """The family's referrals for its page, newest first: what is due next and how the family is kept informed."""
     now = now or timezone.now()
     today = timezone.localdate(now)
+    made_at = MilestoneRecord.objects.filter(referral=OuterRef("pk"), milestone=Milestone.REFERRAL_MADE).values(
+        "occurred_at"
+    )[:1]
     referrals = (
         family.referrals.select_related("local_authority")
         .prefetch_related("children")
-        .annotate(social_worker_count=Count("social_workers", distinct=True),
-                  last_heard_on=Max("parent_updates__received_on"))
+        .annotate(
+            social_worker_count=Count("social_workers", distinct=True),
+            last_heard_on=Max("parent_updates__received_on"),
+            made_at=Subquery(made_at),
+        )
         .order_by("-created_at")
     )
     return [
@@ -42,14 +53,12 @@ def family_referrals(family, now: datetime | None = None) -> list[ReferralSummar
             if referral.next_due_at and referral.is_open else None,
             social_worker_count=referral.social_worker_count,
             last_heard_on=referral.last_heard_on,
-            days_since_last_heard=days_since(referral.last_heard_on or _made_on(referral), today),
+            days_since_last_heard=days_since_family_heard(
+                timezone.localdate(referral.made_at) if referral.made_at else None, referral.last_heard_on, today
+            ),
         )
         for referral in referrals
     ]
-
-
-def _made_on(referral):
-    return timezone.localdate(referral.created_at)
 
 
 @dataclass
@@ -127,7 +136,7 @@ def referral_page(referral: Referral, now: datetime | None = None) -> ReferralPa
         social_workers=social_workers,
         parent_updates=parent_updates,
         last_heard_on=last_heard_on,
-        days_since_last_heard=days_since(last_heard_on or (made and timezone.localdate(made)), today),
+        days_since_last_heard=days_since_family_heard(made and timezone.localdate(made), last_heard_on, today),
         referral_made_at=made,
         next_due=due_state(referral.next_due_at, nation, now) if referral.next_due_at and referral.is_open else None,
         now=now,
@@ -143,10 +152,49 @@ def _start_of(day):
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
+def referral_behind(flag) -> Referral | None:
+    """The referral a flag is about: the deadline's subject, or the referral an escalation (whose
+    answer is late) challenged. None for deadlines about anything else."""
+    deadline = flag.deadline
+    subject_type = ContentType.objects.get_for_id(deadline.subject_type_id)
+    queryset = Referral.objects.select_related("family", "local_authority").filter(family_id=flag.family_id)
+    if subject_type.model_class() is Referral:
+        return queryset.filter(pk=deadline.subject_id).first()
+    if subject_type.model_class() is Escalation:
+        return queryset.filter(escalations__pk=deadline.subject_id).first()
+    return None
+
+
 def rules_for_display():
     """The default rules and every local override, for the thresholds page."""
     return list(ThresholdRule.objects.select_related("local_authority", "updated_by").order_by(
         "local_authority__name", "from_milestone", "to_milestone"))
+
+
+THRESHOLD_CHANGES_SHOWN = 20
+
+
+@dataclass
+class ThresholdChangeRow:
+    change: ThresholdChange
+    before: str
+    after: str
+
+
+def _rule_in_words(values: dict | None) -> str:
+    if not values:
+        return "–"
+    allowance = Allowance(values["amount"], values["unit"])
+    applies = ThresholdRule.AppliesWhen(values["applies_when"]).label.lower()
+    return (f"{Milestone(values['from_milestone']).label} to {Milestone(values['to_milestone']).label.lower()}: "
+            f"{allowance} ({applies})")
+
+
+def recent_threshold_changes(limit: int = THRESHOLD_CHANGES_SHOWN) -> list[ThresholdChangeRow]:
+    """The latest changes to local thresholds, with who made them, the rule before and after in words,
+    and the authorities they touched."""
+    changes = ThresholdChange.objects.select_related("changed_by").prefetch_related("local_authorities")[:limit]
+    return [ThresholdChangeRow(c, _rule_in_words(c.before), _rule_in_words(c.after)) for c in changes]
 
 
 @dataclass

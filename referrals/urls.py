@@ -14,8 +14,10 @@ urlpatterns = [
     path(base + "updates/new/", views.parent_update_add, name="parent_update"),
     path(base + "escalations/new/", views.escalation_add, name="escalation"),
     path(base + "escalations/<int:escalation_pk>/response/", views.escalation_response, name="escalation_response"),
+    path("overdue/<int:flag_id>/escalate/", views.flag_escalate, name="flag_escalate"),
     path("figures/", views.delay_figures, name="figures"),
     path("thresholds/", views.threshold_list, name="thresholds"),
     path("thresholds/new/", views.threshold_edit, name="threshold_new"),
     path("thresholds/<int:rule_pk>/edit/", views.threshold_edit, name="threshold_edit"),
+    path("thresholds/<int:rule_pk>/remove/", views.threshold_remove, name="threshold_remove"),
 ]

@@ -3,10 +3,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from core import audit
-from core.errors import saved
+from core.errors import UserFixableError, saved
+from core.working_days import calendar_source
+from deadlines.selectors import flag_for_manager
 from families import permissions
 from families.models import Family
 from referrals import figures, selectors, services
@@ -142,13 +144,33 @@ def escalation_add(request, pk, referral_pk):
 def escalation_response(request, pk, referral_pk, escalation_pk):
     family, referral = _family_and_referral(request.user, pk, referral_pk)
     escalation = get_object_or_404(referral.escalations, pk=escalation_pk)
-    form = EscalationResponseForm(request.POST or None)
+    form = EscalationResponseForm(request.POST or None, initial={
+        "version": escalation.version, "response_received_at": escalation.response_received_at,
+    })
     if form.is_valid() and saved(form, lambda: services.escalation_response_received(
         user=request.user, escalation=escalation, received_at=form.cleaned_data["response_received_at"],
+        expected_version=form.cleaned_data["version"],
     )):
         messages.success(request, "Response recorded.")
         return redirect(referral)
     return _form_page(request, family, referral, form, f"Response to the {escalation.get_kind_display().lower()}")
+
+
+@login_required
+def flag_escalate(request, flag_id):
+    """From the overdue queue: record an escalation about the referral a late deadline is about."""
+    flag = flag_for_manager(request.user, flag_id)
+    referral = selectors.referral_behind(flag) if flag else None
+    if referral is None:
+        raise Http404
+    form = EscalationForm(request.POST or None)
+    form.instance.flag = flag
+    if form.is_valid() and saved(
+        form, lambda: services.escalation_record(user=request.user, referral=referral, escalation=form.instance)
+    ):
+        messages.success(request, f"{form.instance.get_kind_display()} recorded for family {flag.family.reference}.")
+        return redirect("deadlines:queue")
+    return render(request, "referrals/flag_escalate.html", {"form": form, "flag": flag, "referral": referral})
 
 
 def _manager_only(request):
@@ -160,19 +182,55 @@ def _manager_only(request):
 @login_required
 def threshold_list(request):
     _manager_only(request)
-    return render(request, "referrals/thresholds.html", {"rules": selectors.rules_for_display()})
+    return render(request, "referrals/thresholds.html", {
+        "rules": selectors.rules_for_display(),
+        "may_change": set(permissions.authorities_managed_by(request.user).values_list("pk", flat=True)),
+        "changes": selectors.recent_threshold_changes(),
+        "calendar_source": calendar_source(),
+        "may_change_calendar": permissions.is_administrator(request.user),
+    })
+
+
+def _rule_they_may_change(user, rule_pk):
+    return get_object_or_404(
+        ThresholdRule, pk=rule_pk, local_authority__in=permissions.authorities_managed_by(user)
+    )
 
 
 @login_required
 def threshold_edit(request, rule_pk=None):
-    """Managers set a local authority's own thresholds; the statutory defaults stay as they are."""
+    """Managers set the thresholds of the authorities their teams work in; the statutory defaults
+    stay as they are."""
     _manager_only(request)
-    rule = get_object_or_404(ThresholdRule, pk=rule_pk, local_authority__isnull=False) if rule_pk else None
-    form = ThresholdRuleForm(request.POST or None, instance=rule)
-    if form.is_valid() and saved(form, lambda: services.threshold_rule_save(user=request.user, rule=form.instance)):
-        messages.success(request, "Threshold saved. Open referrals in that authority now follow it.")
+    rule = _rule_they_may_change(request.user, rule_pk) if rule_pk else None
+    form = ThresholdRuleForm(request.POST or None, instance=rule,
+                             authorities=permissions.authorities_managed_by(request.user))
+    if form.is_valid() and saved(form, lambda: services.threshold_rule_save(
+        user=request.user, rule=form.instance, expected_version=form.cleaned_data["version"],
+    )):
+        messages.success(request, "Threshold saved. Open referrals in that authority are being brought onto it: "
+                                  "the list of changes below says when it is done.")
         return redirect("referrals:thresholds")
     return render(request, "referrals/threshold_form.html", {"form": form, "rule": rule})
+
+
+@require_POST
+@login_required
+def threshold_remove(request, rule_pk):
+    _manager_only(request)
+    rule = _rule_they_may_change(request.user, rule_pk)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = 0
+    try:
+        services.threshold_rule_remove(user=request.user, rule=rule, expected_version=version)
+    except UserFixableError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"The local threshold for {rule.local_authority} was removed: its referrals "
+                                  "follow the default for that step again.")
+    return redirect("referrals:thresholds")
 
 
 @require_GET

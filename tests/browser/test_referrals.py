@@ -283,7 +283,7 @@ def test_manager_filters_acknowledges_escalates_and_exports_the_overdue_queue(pa
     screenshot(page, "overdue_queue")
 
     birmingham_row.get_by_role("link", name="Record an escalation").click()
-    page.wait_for_url(f"**{reverse('deadlines:escalate', args=[flag.pk])}")
+    page.wait_for_url(f"**{reverse('referrals:flag_escalate', args=[flag.pk])}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Record an escalation")
     kind = page.get_by_label("What was sent")
     kind.focus()
@@ -394,7 +394,7 @@ def test_referral_and_queue_pages_have_no_serious_accessibility_problems(page, s
     expect(page.get_by_role("table").locator("caption")).to_contain_text("2 overdue flags")
     problems["overdue queue"] = blocking_violations(page)
 
-    page.goto(reverse("deadlines:escalate", args=[flag.pk]))
+    page.goto(reverse("referrals:flag_escalate", args=[flag.pk]))
     expect(page.get_by_role("heading", level=1)).to_have_text("Record an escalation")
     problems["escalate page"] = blocking_violations(page)
 

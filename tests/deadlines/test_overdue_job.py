@@ -11,11 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from deadlines import services
+from deadlines import outbox, services
 from deadlines.models import Notification, OverdueFlag
 from families.models import Membership, Role
 from tests.conftest import require_postgresql
-from tests.factories import DeadlineFactory, FamilyFactory, MembershipFactory, NotificationFactory, UserFactory
+from tests.factories import DeadlineFactory, FamilyFactory, MembershipFactory, UserFactory
 
 NOW = datetime.datetime(2026, 11, 30, 9, 0, tzinfo=datetime.UTC)
 
@@ -117,7 +117,8 @@ def test_one_digest_per_person_event_and_channel_whatever_the_number_of_flags(ca
     assert sorted(Notification.objects.values_list("recipient", "event", "channel", "flag_count")) == sorted(
         (person.pk, event, channel, count)
         for person in (cast.key_worker, cast.manager)
-        for event, count in (("raised", 4), ("escalated", 1))
+        # The one raised already very late is told once, as very late, not also as overdue.
+        for event, count in (("raised", 3), ("escalated", 1))
         for channel in ("in_app", "email")
     )
 
@@ -126,7 +127,7 @@ def test_one_digest_per_person_event_and_channel_whatever_the_number_of_flags(ca
 def test_emails_carry_the_reference_and_a_link_but_no_names(cast):
     overdue_deadline(cast.family)
     services.raise_overdue_flags(now=NOW)
-    assert services.send_pending_notifications(now=NOW) == 2
+    assert outbox.send_pending_notifications(now=NOW) == 2
     assert len(mail.outbox) == 2
     by_person = {message.to[0]: message for message in mail.outbox}
     for person, link in ((cast.key_worker, reverse("home")), (cast.manager, reverse("deadlines:queue"))):
@@ -137,7 +138,7 @@ def test_emails_carry_the_reference_and_a_link_but_no_names(cast):
         for secret in (cast.carer.first_name, cast.carer.last_name, cast.child.first_name, cast.family.postcode):
             assert secret not in message.subject + message.body
     # Sent once only.
-    assert services.send_pending_notifications(now=NOW + datetime.timedelta(hours=1)) == 0
+    assert outbox.send_pending_notifications(now=NOW + datetime.timedelta(hours=1)) == 0
     assert len(mail.outbox) == 2
 
 
@@ -147,42 +148,12 @@ def test_a_digest_email_lists_the_first_references_and_how_many_more(cast):
     for family in families:
         overdue_deadline(family)
     services.raise_overdue_flags(now=NOW)
-    with mock.patch.object(services, "DIGEST_REFERENCES", 20):
-        services.send_pending_notifications(now=NOW)
+    with mock.patch.object(outbox, "DIGEST_REFERENCES", 20):
+        outbox.send_pending_notifications(now=NOW)
     message = next(m for m in mail.outbox if m.to == [cast.key_worker.email])
     assert message.subject == "Overdue: 22 deadlines for your families"
     first = sorted(family.reference for family in families)[:20]
     assert f"Families: {', '.join(first)} and 2 more\n" in message.body
-
-
-@pytest.mark.django_db
-def test_failed_email_is_retried_later_then_given_up(cast):
-    notification = NotificationFactory(recipient=cast.key_worker, next_attempt_at=NOW)
-    other = NotificationFactory(recipient=cast.manager, next_attempt_at=NOW)
-    real_send = services.send_mail
-
-    def flaky(subject, body, sender, recipients):
-        if recipients == [cast.key_worker.email]:
-            raise ConnectionRefusedError("mail server down")
-        return real_send(subject, body, sender, recipients)
-
-    with mock.patch.object(services, "send_mail", side_effect=flaky):
-        assert services.send_pending_notifications(now=NOW) == 1
-        notification.refresh_from_db()
-        other.refresh_from_db()
-        assert (other.status, other.attempts) == ("sent", 1)  # one failure does not stop the rest
-        assert (notification.status, notification.attempts) == ("pending", 1)
-        assert notification.last_error == "ConnectionRefusedError"
-        assert notification.next_attempt_at == NOW + datetime.timedelta(minutes=5)
-        # Not retried before its time.
-        assert services.send_pending_notifications(now=NOW + datetime.timedelta(minutes=1)) == 0
-        moment = NOW
-        for _ in range(services.MAX_SEND_ATTEMPTS - 1):
-            moment += datetime.timedelta(days=1)
-            services.send_pending_notifications(now=moment)
-    notification.refresh_from_db()
-    assert (notification.status, notification.attempts) == ("failed", services.MAX_SEND_ATTEMPTS)
-    assert len(mail.outbox) == 1
 
 
 def make_overdue(count, team, *, due_at=NOW - datetime.timedelta(hours=1),
@@ -207,10 +178,12 @@ def test_query_count_is_the_same_for_10_and_500_overdue(cast):
         assert services.raise_overdue_flags(now=NOW + datetime.timedelta(minutes=5)).flagged == 490
     assert len(small) == len(large), [q["sql"][:120] for q in large.captured_queries]
     assert OverdueFlag.objects.count() == 500
-    # One digest per run for the manager, and one for each key worker, in 2 channels.
-    raised = Notification.objects.filter(event="raised", channel="in_app")
-    assert sorted(raised.filter(recipient=cast.manager).values_list("flag_count", flat=True)) == [10, 490]
-    assert raised.count() == 4
+    # One digest per run for the manager, and one for each key worker, in 2 channels. The first ten
+    # were already very late when raised: they are told once, as very late.
+    in_app = Notification.objects.filter(channel="in_app", recipient=cast.manager)
+    assert list(in_app.filter(event="raised").values_list("flag_count", flat=True)) == [490]
+    assert list(in_app.filter(event="escalated").values_list("flag_count", flat=True)) == [10]
+    assert Notification.objects.filter(channel="in_app").count() == 4
 
 
 @pytest.mark.django_db
@@ -265,8 +238,8 @@ def test_two_concurrent_runs_create_each_flag_once(cast):
     assert not errors
     assert sum(result.flagged for result in results) == 300
     assert OverdueFlag.objects.count() == 300
-    # Raised and escalated (escalate_at has passed), for the key worker and the manager, in 2 channels:
-    # one digest each, counting the 300 flags once.
+    # Raised already very late (escalate_at has passed): one "very late" digest for the key worker and
+    # one for the manager, in 2 channels, counting the 300 flags once.
     digests = list(Notification.objects.values_list("event", "recipient", "channel", "flag_count"))
-    assert len(digests) == 2 * 2 * 2
-    assert {digest[3] for digest in digests} == {300}
+    assert len(digests) == 2 * 2
+    assert {(digest[0], digest[3]) for digest in digests} == {("escalated", 300)}

@@ -50,7 +50,10 @@ def overdue_flag(family, *, due_at=None, referral=None, kind="referral:decision"
                  **flag_fields):
     """An unresolved flag on a deadline about ``referral`` (or about the family itself)."""
     subject = referral or family
+    authority = getattr(subject, "local_authority_id", None) or getattr(getattr(subject, "referral", None),
+                                                                        "local_authority_id", None)
     deadline = DeadlineFactory(
+        local_authority_id=authority,
         family=family,
         subject_type=ContentType.objects.get_for_model(subject),
         subject_id=subject.pk,
@@ -103,7 +106,7 @@ def test_administrator_sees_the_queue(cast):
 def test_people_who_manage_no_team_get_404(cast, who):
     flag = referral_flag(cast.family)
     client = client_for(getattr(cast, who))
-    for url in (QUEUE, reverse("deadlines:queue_export"), reverse("deadlines:escalate", args=[flag.pk])):
+    for url in (QUEUE, reverse("deadlines:queue_export"), reverse("referrals:flag_escalate", args=[flag.pk])):
         assert client.get(url).status_code == 404, url
     assert client.post(QUEUE, {"flags": [flag.pk], "note": "Seen"}).status_code == 404
     flag.refresh_from_db()
@@ -116,12 +119,12 @@ def test_a_manager_of_another_team_gets_404_for_this_teams_flag(cast):
     other_manager = MembershipFactory(role=Role.MANAGER).user
     client = client_for(other_manager)
     assert flag_ids(client.get(QUEUE)) == []
-    assert client.get(reverse("deadlines:escalate", args=[flag.pk])).status_code == 404
+    assert client.get(reverse("referrals:flag_escalate", args=[flag.pk])).status_code == 404
 
 
 @pytest.mark.django_db
 def test_anonymous_visitors_are_sent_to_sign_in(cast, anonymous_client):
-    for url in (QUEUE, reverse("deadlines:queue_export"), reverse("deadlines:escalate", args=[1])):
+    for url in (QUEUE, reverse("deadlines:queue_export"), reverse("referrals:flag_escalate", args=[1])):
         response = anonymous_client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
@@ -158,9 +161,9 @@ def test_local_authority_is_the_referrals_where_the_deadline_is_about_one(cast, 
     overdue_flag(cast.family, kind="test:family", label="A promise about the family")
     rows = {row.deadline.label: row for row in manager_client.get(QUEUE).context["rows"]}
     assert rows["Decision on the referral"].authority_name == "Otherborough"
-    assert rows["Decision on the referral"].can_escalate
+    assert [a.label for a in rows["Decision on the referral"].actions] == ["Record an escalation"]
     assert rows["A promise about the family"].authority_name == cast.family.local_authority.name
-    assert not rows["A promise about the family"].can_escalate
+    assert rows["A promise about the family"].actions == []
 
 
 @pytest.mark.django_db
@@ -209,8 +212,8 @@ FILTERS = [
     ("team", lambda c, t: t["second_team"].pk, "second"),
     ("key_worker", lambda c, t: c.key_worker.pk, "first"),
     ("key_worker", lambda c, t: c.teammate.pk, "second"),
-    ("milestone", lambda c, t: "referral:decision", "first"),
-    ("milestone", lambda c, t: "referral:assessment_completed", "second"),
+    ("kind", lambda c, t: "referral:decision", "first"),
+    ("kind", lambda c, t: "referral:assessment_completed", "second"),
     ("level", lambda c, t: OverdueFlag.Level.OVERDUE, "first"),
     ("level", lambda c, t: OverdueFlag.Level.ESCALATED, "second"),
     ("acknowledged", lambda c, t: "no", "first"),
@@ -377,7 +380,7 @@ def test_every_checkbox_has_a_label(cast, manager_client):
 
 
 def escalate_url(flag):
-    return reverse("deadlines:escalate", args=[flag.pk])
+    return reverse("referrals:flag_escalate", args=[flag.pk])
 
 
 @pytest.mark.django_db
@@ -432,7 +435,7 @@ def test_escalation_page_404s_for_flags_not_about_a_referral_or_resolved(cast, m
     resolved = referral_flag(cast.family, resolved_at=NOW)
     assert manager_client.get(escalate_url(family_flag)).status_code == 404
     assert manager_client.get(escalate_url(resolved)).status_code == 404
-    assert manager_client.get(reverse("deadlines:escalate", args=[999999])).status_code == 404
+    assert manager_client.get(reverse("referrals:flag_escalate", args=[999999])).status_code == 404
 
 
 @pytest.mark.django_db

@@ -169,6 +169,6 @@ def test_complaint_starts_its_own_clock(cast, clock, referral_at):
     deadline = Deadline.objects.get(kind="escalation:response")
     assert deadline.due_at == london(2026, 12, 12, 0, 0)  # 10 working days from Friday 27 November
     services.escalation_response_received(user=cast.manager, escalation=escalation,
-                                          received_at=london(2026, 11, 30, 8, 0))
+                                          received_at=london(2026, 11, 30, 8, 0), expected_version=1)
     deadline.refresh_from_db()
     assert deadline.met_at == london(2026, 11, 30, 8, 0)
