@@ -145,21 +145,28 @@ class EscalationForm(PlainTextMixin, forms.ModelForm):
 
 class EscalationResponseForm(forms.Form):
     response_received_at = forms.DateTimeField(label="When the response came", widget=DateTimeInput())
+    version = VersionField()
 
     def clean_response_received_at(self):
         return not_in_future(self.cleaned_data["response_received_at"])
 
 
 class ThresholdRuleForm(PlainTextMixin, forms.ModelForm):
+    version = VersionField(required=False)
+
     class Meta:
         model = ThresholdRule
         fields = ["local_authority", "from_milestone", "to_milestone", "amount", "unit", "applies_when", "source"]
         labels = {"from_milestone": "From", "to_milestone": "To", "source": "Agreed where (source)"}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, authorities, **kwargs):
+        """``authorities``: the local authorities this user may set thresholds for."""
         super().__init__(*args, **kwargs)
-        self.fields["local_authority"].queryset = LocalAuthority.objects.filter(is_current=True)
+        self.fields["local_authority"].queryset = authorities.filter(is_current=True).order_by("name")
         self.fields["local_authority"].required = True
+        self.fields["local_authority"].help_text = "The authorities your teams work in."
+        if self.instance.pk and not self.is_bound:
+            self.initial["version"] = self.instance.version
 
     def clean(self):
         cleaned = super().clean()

@@ -204,6 +204,7 @@ class Escalation(models.Model):
     response_received_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["sent_at", "pk"]
@@ -247,6 +248,7 @@ class ThresholdRule(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["from_milestone", "to_milestone"]
@@ -267,3 +269,35 @@ class ThresholdRule(models.Model):
     @property
     def allowance(self) -> Allowance:
         return Allowance(self.amount, self.unit)
+
+
+class ThresholdChange(models.Model):
+    """A local threshold added, changed or removed: who, when, the rule before and after, and the
+    open referrals brought onto it. The referrals are recomputed in the background after the change
+    commits; ``applied_at`` is set when that is done."""
+
+    class Action(models.TextChoices):
+        ADDED = "added", "Added"
+        CHANGED = "changed", "Changed"
+        REMOVED = "removed", "Removed"
+
+    rule = models.ForeignKey(ThresholdRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    # Every authority whose referrals follow other rules now: both, when a rule moved between two.
+    local_authorities = models.ManyToManyField("families.LocalAuthority", related_name="+")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    referrals_recomputed = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        indexes = [
+            # The background recompute and the thresholds page look for changes not applied yet.
+            models.Index(fields=["changed_at"], condition=Q(applied_at__isnull=True), name="threshold_change_pending"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} on {self.changed_at:%d/%m/%Y}"

@@ -125,8 +125,16 @@ def test_referral_create_bad_input(cast, clock, key_worker_client, birmingham):
     assert "AB/123" in response.content.decode()
 
 
+@pytest.fixture
+def family_in_birmingham(cast, birmingham):
+    """The manager's team works in Birmingham, so its managers may set Birmingham's thresholds."""
+    cast.family.local_authority = birmingham
+    cast.family.save()
+    return cast.family
+
+
 @pytest.mark.django_db
-def test_only_managers_manage_thresholds(cast, birmingham, key_worker_client, manager_client):
+def test_only_managers_manage_thresholds(cast, birmingham, family_in_birmingham, key_worker_client, manager_client):
     assert key_worker_client.get(reverse("referrals:thresholds")).status_code == 404
     assert manager_client.get(reverse("referrals:thresholds")).status_code == 200
     response = manager_client.post(reverse("referrals:threshold_new"), {
@@ -145,12 +153,16 @@ def test_only_managers_manage_thresholds(cast, birmingham, key_worker_client, ma
 
 
 @pytest.mark.django_db
-def test_changing_a_local_threshold_moves_open_referrals_due_dates(cast, referral, birmingham, manager_client):
+def test_changing_a_local_threshold_moves_open_referrals_due_dates(cast, referral, birmingham, family_in_birmingham,
+                                                                    manager_client,
+                                                                    django_capture_on_commit_callbacks):
     rule = ThresholdRuleFactory(local_authority=birmingham, amount=2)
-    manager_client.post(reverse("referrals:threshold_edit", args=[rule.pk]), {
-        "local_authority": birmingham.pk, "from_milestone": "referral_made", "to_milestone": "decision",
-        "amount": 4, "unit": "working_days", "applies_when": "always", "source": "Local agreement",
-    })
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(reverse("referrals:threshold_edit", args=[rule.pk]), {
+            "local_authority": birmingham.pk, "from_milestone": "referral_made", "to_milestone": "decision",
+            "amount": 4, "unit": "working_days", "applies_when": "always", "source": "Local agreement",
+            "version": rule.version,
+        })
     referral.refresh_from_db()
     assert referral.next_due_at == london(2026, 11, 28, 0, 0)  # 4 working days from Monday 23rd
 
