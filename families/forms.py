@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from core.forms import DateInput, DateTimeInput, PlainTextMixin, VersionField, not_in_future
 from core.validators import validate_uk_phone
-from families import postcodes
+from families import permissions, postcodes
 from families.models import (
     Consent,
     Contact,
@@ -15,6 +15,7 @@ from families.models import (
     Family,
     FollowUp,
     LocalAuthority,
+    Membership,
     Person,
     Relationship,
     SupportCategory,
@@ -22,6 +23,21 @@ from families.models import (
 )
 
 OLDEST_CHILD_YEARS = 25
+# Shown when a submitted person is not among the choices: only the family's team can see it.
+NOT_IN_FAMILYS_TEAM = "Choose someone in the family's team: nobody else can see this family."
+
+
+def members_by_team(teams):
+    """Choices of the active members of ``teams``, grouped by team (one query)."""
+    memberships = (
+        Membership.objects.filter(team__in=teams, user__is_active=True)
+        .select_related("user", "team")
+        .order_by("team__name", "user__full_name", "user__pk")
+    )
+    groups = {}
+    for membership in memberships:
+        groups.setdefault(membership.team.name, []).append((membership.user.pk, str(membership.user)))
+    return [("", "---------"), *groups.items()]
 
 
 class FamilyForm(PlainTextMixin, forms.ModelForm):
@@ -49,6 +65,7 @@ class FamilyForm(PlainTextMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["local_authority"].queryset = LocalAuthority.objects.filter(is_current=True)
         self.fields["key_worker"].queryset = colleagues
+        self.fields["key_worker"].error_messages["invalid_choice"] = NOT_IN_FAMILYS_TEAM
         self.fields["postcode"].widget.attrs.update(
             {
                 "autocomplete": "off",
@@ -83,9 +100,24 @@ class NewFamilyForm(FamilyForm):
         if len(teams) == 1:
             self.fields["team"].initial = teams[0]
             self.fields["team"].widget = forms.HiddenInput()
+        else:
+            # The team is chosen on this same form, so group the people by team; clean() checks the pair.
+            self.fields["key_worker"].choices = members_by_team(teams)
+
+    def clean(self):
+        cleaned = super().clean()
+        team, key_worker = cleaned.get("team"), cleaned.get("key_worker")
+        if team and key_worker and not permissions.may_see_team_families(key_worker, team.pk):
+            self.add_error(
+                "key_worker",
+                f"{key_worker} is not in the {team}, so could not see this family. Choose someone in that team.",
+            )
+        return cleaned
 
 
 class EditFamilyForm(FamilyForm):
+    """``colleagues`` are the people who may see the family (permissions.people_who_may_see)."""
+
     version = VersionField()
 
     class Meta(FamilyForm.Meta):
@@ -94,6 +126,16 @@ class EditFamilyForm(FamilyForm):
             **FamilyForm.Meta.help_texts,
             "closure_reason": "Needed only when support is ending.",
         }
+
+    def __init__(self, *args, colleagues, **kwargs):
+        super().__init__(*args, colleagues=colleagues, **kwargs)
+        key_worker = self.instance.key_worker
+        if key_worker and not colleagues.filter(pk=key_worker.pk).exists():
+            # Not among the choices, so saving clears them: say so rather than do it silently.
+            self.fields["key_worker"].help_text = (
+                f"{key_worker} is no longer in the {self.instance.team} and cannot see this family; "
+                "choose its new key worker."
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -257,6 +299,7 @@ class FollowUpForm(PlainTextMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.optional = optional
         self.fields["owner"].queryset = colleagues
+        self.fields["owner"].error_messages["invalid_choice"] = NOT_IN_FAMILYS_TEAM
         self.fields["owner"].initial = owner
         if optional:
             for field in self.fields.values():
