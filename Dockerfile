@@ -14,16 +14,19 @@ RUN groupadd --system pace \
 
 WORKDIR /app
 
+# The locked tree: pip refuses any package missing from it or whose file does not
+# match its hash.
 COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements.txt
 
 COPY --chown=root:root . .
 
 # Static files are built into the image with the production (manifest) storage.
-# The key below exists only for this build step; the container refuses to start
-# without a real SECRET_KEY.
+# The key and address below exist only for this build step; the container refuses to
+# start without a real SECRET_KEY and SITE_URL.
 RUN DEBUG=0 \
     SECRET_KEY=build-time-only-not-a-secret \
+    SITE_URL=https://build-time-only.invalid \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 \
     python manage.py collectstatic --noinput \
     && mkdir -p /app/var \

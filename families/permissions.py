@@ -7,6 +7,7 @@ that a family exists. Deactivated accounts can do nothing and are told nothing.
 """
 
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from families.models import Family, LocalAuthority, Membership, Role, Team
@@ -84,6 +85,20 @@ def people_who_may_see(team_id):
 
 def may_see_team_families(user, team_id) -> bool:
     return bool(user and user.is_active) and Membership.objects.filter(user=user, team_id=team_id).exists()
+
+
+def is_administrator(user) -> bool:
+    """Administrators (Role.ADMINISTRATOR in any team) manage teams, memberships and staff accounts."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return Membership.objects.filter(user=user, role=Role.ADMINISTRATOR).exists()
+
+
+def team_for_administrator(user, pk, *, queryset=None) -> Team:
+    """The team ``pk`` if ``user`` is an administrator (who manage every team), else Http404."""
+    if not is_administrator(user):
+        raise Http404
+    return get_object_or_404(queryset if queryset is not None else Team.objects.all(), pk=pk)
 
 
 def is_manager(user):

@@ -7,7 +7,6 @@ from datetime import date
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from core.audit import history_for_family
 from core.validators import phone_digits
 from families.models import Contact, Family, FollowUp, Person, RiskLevelChange
 from families.permissions import team_ids, visible_families
@@ -97,10 +96,6 @@ def family_page(family: Family) -> FamilyPage:
         transfers=list(family.transfers.select_related("from_team", "to_team", "transferred_by")),
         today=timezone.localdate(),
     )
-
-
-def family_history(family: Family):
-    return list(history_for_family(family.pk)[:500])
 
 
 @dataclass

@@ -19,4 +19,16 @@ urlpatterns = [
     path("families/<int:pk>/calls/new/", views.contact_log, name="contact_log"),
     path("families/<int:pk>/follow-ups/new/", views.follow_up_add, name="follow_up_add"),
     path("families/<int:pk>/follow-ups/<int:follow_up_pk>/done/", views.follow_up_done, name="follow_up_done"),
+    # Administrators only.
+    path("teams/", views.team_list, name="teams"),
+    path("teams/new/", views.team_create, name="team_create"),
+    path("teams/<int:pk>/", views.team_members, name="team_members"),
+    path("teams/<int:pk>/edit/", views.team_edit, name="team_edit"),
+    path("teams/<int:pk>/accounts/new/", views.team_account_create, name="team_account_create"),
+    path("teams/<int:pk>/members/<int:membership_pk>/", views.team_membership_edit, name="team_membership_edit"),
+    path(
+        "teams/<int:pk>/members/<int:membership_pk>/remove/",
+        views.team_membership_remove,
+        name="team_membership_remove",
+    ),
 ]

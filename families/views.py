@@ -1,11 +1,15 @@
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core import audit
-from core.errors import saved
+from core.errors import UserFixableError, add_to_form, saved
 from families import permissions, postcodes, sections, selectors, services
 from families.forms import (
     AddCarerForm,
@@ -23,7 +27,8 @@ from families.forms import (
     PostcodeLookupForm,
     TransferForm,
 )
-from families.models import Family, Person
+from families.models import Family, Person, Role, Team
+from families.team_forms import EditTeamForm, MembershipAddForm, MembershipRoleForm, StaffAccountForm, TeamForm
 
 
 @require_GET
@@ -63,16 +68,19 @@ def family_create(request):
     valid = [form.is_valid() for form in forms]
     if data is not None and all(valid):
         family_form.instance.team = family_form.cleaned_data["team"]
-        family = services.family_create(
-            user=request.user,
-            family=family_form.instance,
-            carer=carer_form.instance,
-            child=child_form.instance,
-            relationship_kind=carer_form.cleaned_data["relationship_kind"],
-            exploitation_types=child_form.cleaned_data["exploitation_types"],
-        )
-        messages.success(request, f"Family {family.reference} added.")
-        return redirect(family)
+        if saved(
+            family_form,
+            lambda: services.family_create(
+                user=request.user,
+                family=family_form.instance,
+                carer=carer_form.instance,
+                child=child_form.instance,
+                relationship_kind=carer_form.cleaned_data["relationship_kind"],
+                exploitation_types=child_form.cleaned_data["exploitation_types"],
+            ),
+        ):
+            messages.success(request, f"Family {family_form.instance.reference} added.")
+            return redirect(family_form.instance)
     return render(
         request,
         "families/create.html",
@@ -105,13 +113,18 @@ def family_detail(request, pk):
 def family_history(request, pk):
     family = permissions.family_for(request.user, pk)
     audit.record_view(family)
-    return render(request, "families/history.html", {"family": family, "entries": selectors.family_history(family)})
+    try:
+        number = int(request.GET.get("page", 1))
+    except ValueError:
+        number = 1
+    page = audit.family_history_page(family.pk, number=number)
+    return render(request, "families/history.html", {"family": family, "page": page})
 
 
 @login_required
 def family_edit(request, pk):
-    family = permissions.family_for(request.user, pk)
-    colleagues = permissions.users_in_teams_of(request.user)
+    family = permissions.family_for(request.user, pk, queryset=Family.objects.select_related("team", "key_worker"))
+    colleagues = permissions.people_who_may_see(family.team_id)
     form = EditFamilyForm(
         request.POST or None, instance=family, colleagues=colleagues, initial={"version": family.version}
     )
@@ -132,21 +145,46 @@ def family_transfer(request, pk):
     if not permissions.can_transfer(request.user, family):
         raise Http404
     form = TransferForm(request.POST or None, family=family, initial={"version": family.version})
-    if form.is_valid() and saved(
-        form,
-        lambda: services.family_transfer(
-            user=request.user,
-            family=family,
-            to_team=form.cleaned_data["to_team"],
-            reason=form.cleaned_data["reason"],
-            expected_version=form.cleaned_data["version"],
-        ),
-    ):
-        messages.success(request, f"Family {family.reference} moved to {family.team}.")
-        if permissions.visible_families(request.user).filter(pk=family.pk).exists():
-            return redirect(family)
-        return redirect("home")
+    if form.is_valid():
+        try:
+            outcome = services.family_transfer(
+                user=request.user,
+                family=family,
+                to_team=form.cleaned_data["to_team"],
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except UserFixableError as error:
+            add_to_form(form, error)
+        else:
+            messages.success(request, _transfer_message(outcome, family=family, user=request.user))
+            if permissions.visible_families(request.user).filter(pk=family.pk).exists():
+                return redirect(family)
+            return redirect("home")
     return render(request, "families/form.html", {"family": family, "form": form, "title": "Move to another team"})
+
+
+def _transfer_message(outcome: services.TransferOutcome, *, family, user) -> str:
+    """Says who is no longer the key worker and who was given the open follow-ups, if anyone."""
+    message = f"Family {family.reference} moved to the {outcome.transfer.to_team}."
+    removed = outcome.key_worker_removed
+    count = outcome.follow_ups_reassigned
+    if count:
+        given_to = outcome.follow_ups_given_to
+        if given_to == user:
+            whom = "you"
+        elif given_to.pk == family.key_worker_id:
+            whom = f"{given_to}, its key worker"
+        else:
+            whom = f"{given_to}, a manager of that team"
+        follow_ups = f"{count} open follow-up{'s were' if count != 1 else ' was'} given to {whom}"
+    if removed and count:
+        return f"{message} {removed} is not in that team and is no longer its key worker; {follow_ups}."
+    if removed:
+        return f"{message} {removed} is not in that team and is no longer its key worker."
+    if count:
+        return f"{message} {follow_ups}, as {'their owners are' if count != 1 else 'its owner is'} not in that team."
+    return message
 
 
 @login_required
@@ -229,25 +267,28 @@ def consent_withdraw(request, pk, consent_pk):
 @login_required
 def contact_log(request, pk):
     family = permissions.family_for(request.user, pk)
-    colleagues = permissions.users_in_teams_of(request.user)
+    colleagues = permissions.people_who_may_see(family.team_id)
     data = request.POST if request.method == "POST" else None
     contact_form = ContactForm(data, prefix="contact", family=family)
     follow_up_form = FollowUpForm(data, prefix="follow_up", colleagues=colleagues, owner=request.user, optional=True)
     if data is not None:
         contact_ok = contact_form.is_valid()
         follow_up_ok = follow_up_form.is_empty() or follow_up_form.is_valid()
-        if contact_ok and follow_up_ok and saved(
-            contact_form,
-            lambda: services.contact_log(
-                user=request.user,
-                family=family,
-                contact=contact_form.instance,
-                support_given=contact_form.cleaned_data["support_given"],
-                follow_up=None if follow_up_form.is_empty() else follow_up_form.instance,
-            ),
-        ):
-            messages.success(request, "Call logged.")
-            return redirect(family)
+        if contact_ok and follow_up_ok:
+            try:
+                services.contact_log(
+                    user=request.user,
+                    family=family,
+                    contact=contact_form.instance,
+                    support_given=contact_form.cleaned_data["support_given"],
+                    follow_up=None if follow_up_form.is_empty() else follow_up_form.instance,
+                )
+            except UserFixableError as error:
+                # A problem with the follow-up (its owner) is shown next to that field, not above the call.
+                add_to_form(follow_up_form if error.field in follow_up_form.fields else contact_form, error)
+            else:
+                messages.success(request, "Call logged.")
+                return redirect(family)
     return render(
         request,
         "families/contact_form.html",
@@ -258,10 +299,11 @@ def contact_log(request, pk):
 @login_required
 def follow_up_add(request, pk):
     family = permissions.family_for(request.user, pk)
-    colleagues = permissions.users_in_teams_of(request.user)
+    colleagues = permissions.people_who_may_see(family.team_id)
     form = FollowUpForm(request.POST or None, colleagues=colleagues, owner=request.user)
-    if form.is_valid():
-        services.follow_up_create(user=request.user, family=family, follow_up=form.instance)
+    if form.is_valid() and saved(
+        form, lambda: services.follow_up_create(user=request.user, family=family, follow_up=form.instance)
+    ):
         messages.success(request, "Follow-up added.")
         return redirect(family)
     return render(request, "families/form.html", {"family": family, "form": form, "title": "Add a follow-up"})
@@ -286,3 +328,147 @@ def postcode_lookup(request):
     if form.is_valid():
         authority = postcodes.local_authority_for_postcode(form.cleaned_data["postcode"])
     return render(request, "families/_postcode_hint.html", {"form": form, "authority": authority})
+
+
+# --------------------------------------------------------------- teams (administrators only)
+# Everyone else gets 404 from every one of these (permissions.team_for_administrator).
+
+
+def _administrators_only(view):
+    """404 for anyone else, before anything else is answered (even a wrong method)."""
+
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        if not permissions.is_administrator(request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return checked
+
+
+@login_required
+@_administrators_only
+@require_GET
+def team_list(request):
+    teams = Team.objects.select_related("local_authority").annotate(members=Count("memberships")).order_by("name")
+    return render(request, "families/teams.html", {"teams": teams})
+
+
+@login_required
+@_administrators_only
+def team_create(request):
+    form = TeamForm(request.POST or None)
+    if form.is_valid() and saved(form, lambda: services.team_create(user=request.user, team=form.instance)):
+        messages.success(request, f"Team {form.instance} added. Now add its members.")
+        return redirect("families:team_members", form.instance.pk)
+    return render(request, "families/teams_form.html", {"form": form, "title": "Add a team"})
+
+
+@login_required
+def team_edit(request, pk):
+    team = permissions.team_for_administrator(request.user, pk)
+    form = EditTeamForm(request.POST or None, instance=team, initial={"version": team.version})
+    if form.is_valid() and saved(
+        form,
+        lambda: services.team_update(
+            user=request.user, team=form.instance, expected_version=form.cleaned_data["version"]
+        ),
+    ):
+        messages.success(request, f"Team {team} saved.")
+        return redirect("families:team_members", team.pk)
+    return render(request, "families/teams_form.html", {"form": form, "team": team, "title": f"Edit {team}"})
+
+
+@login_required
+def team_members(request, pk):
+    """The team's members and their roles; the form adds someone who already has an account."""
+    team = permissions.team_for_administrator(request.user, pk, queryset=Team.objects.select_related("local_authority"))
+    form = MembershipAddForm(request.POST or None, initial={"role": Role.CASEWORKER})
+    if form.is_valid() and saved(
+        form,
+        lambda: services.membership_add(
+            user=request.user, team=team, member=form.cleaned_data["email"], role=form.cleaned_data["role"]
+        ),
+    ):
+        member = form.cleaned_data["email"]
+        messages.success(request, f"{member} added to the {team}.")
+        return redirect("families:team_members", team.pk)
+    memberships = team.memberships.select_related("user").order_by("user__full_name", "user__email")
+    return render(request, "families/teams_members.html", {"team": team, "memberships": memberships, "form": form})
+
+
+def _membership_for_administrator(request, pk, membership_pk):
+    team = permissions.team_for_administrator(request.user, pk)
+    return get_object_or_404(team.memberships.select_related("user", "team"), pk=membership_pk)
+
+
+@login_required
+def team_membership_edit(request, pk, membership_pk):
+    membership = _membership_for_administrator(request, pk, membership_pk)
+    form = MembershipRoleForm(request.POST or None, initial={"role": membership.role})
+    if form.is_valid() and saved(
+        form,
+        lambda: services.membership_change_role(
+            user=request.user, membership=membership, role=form.cleaned_data["role"]
+        ),
+    ):
+        role = Role(form.cleaned_data["role"]).label.lower()
+        messages.success(request, f"{membership.user} is now {role} in the {membership.team}.")
+        return redirect("families:team_members", pk)
+    return render(request, "families/teams_membership.html", {"membership": membership, "form": form})
+
+
+@login_required
+def team_membership_remove(request, pk, membership_pk):
+    """A page that says what removing someone will change, and a button that does it."""
+    membership = _membership_for_administrator(request, pk, membership_pk)
+    error = None
+    if request.method == "POST":
+        try:
+            removal = services.membership_remove(user=request.user, membership=membership)
+        except UserFixableError as refused:
+            error = refused.message
+        else:
+            messages.success(request, _removal_message(removal))
+            return redirect("families:team_members", pk)
+    key_work = membership.team.families.filter(key_worker=membership.user).count()
+    follow_ups = membership.user.follow_ups.filter(family__team=membership.team, done_at__isnull=True).count()
+    return render(
+        request,
+        "families/teams_membership_remove.html",
+        {"membership": membership, "key_work": key_work, "follow_ups": follow_ups, "error": error},
+    )
+
+
+def _removal_message(removal) -> str:
+    parts = [f"{removal.member} removed from the {removal.team}."]
+    count = removal.families_without_key_worker
+    if count:
+        parts.append(f"{count} {'family no longer has' if count == 1 else 'families no longer have'} a key worker.")
+    for owner, count in removal.follow_ups_given_to.items():
+        parts.append(f"{count} open follow-up{'' if count == 1 else 's'} passed to {owner}.")
+    return " ".join(parts)
+
+
+@login_required
+def team_account_create(request, pk):
+    team = permissions.team_for_administrator(request.user, pk)
+    form = StaffAccountForm(request.POST or None, initial={"role": Role.CASEWORKER})
+    if form.is_valid() and saved(
+        form,
+        lambda: services.staff_account_create(
+            user=request.user,
+            email=form.cleaned_data["email"],
+            full_name=form.cleaned_data["full_name"],
+            password=form.cleaned_data["password1"],
+            team=team,
+            role=form.cleaned_data["role"],
+        ),
+    ):
+        messages.success(
+            request,
+            f"Account made for {form.cleaned_data['full_name']}, in the {team}. Give them the temporary password "
+            f"in person; once signed in they change it at {reverse('password_change')}.",
+        )
+        return redirect("families:team_members", team.pk)
+    return render(request, "families/teams_account.html", {"team": team, "form": form})

@@ -18,7 +18,12 @@ else:
 
 ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.string_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env.string("SITE_URL", "http://localhost:8000")
+# The reverse proxies (addresses or networks) whose X-Forwarded-For is believed; see
+# core.client_address. Empty: the address the request came from is the client's.
+TRUSTED_PROXIES = env.string_list("TRUSTED_PROXIES", [])
+# The site's public address for links in e-mails. Required in production: a fallback to
+# localhost would send staff links that lead nowhere, and nothing would say so.
+SITE_URL = env.string("SITE_URL", "http://localhost:8000") if DEBUG else env.string("SITE_URL")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -46,6 +51,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so sign-in lockouts and the audit log see the client's address, not the proxy's.
+    "core.client_address.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -90,6 +97,10 @@ DATABASES = {
         conn_max_age=env.integer("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+# Two test runs against one PostgreSQL server would drop each other's test_<name> database:
+# CI names its own (.ci/run). Unset, Django's default name is used.
+if env.string("TEST_DATABASE_NAME", ""):
+    DATABASES["default"]["TEST"] = {"NAME": env.string("TEST_DATABASE_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "staff.User"
@@ -126,6 +137,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "staff.signin.lockout_username"
 AXES_RESET_ON_SUCCESS = True
+# The client's address as core.client_address settled it (behind TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "core.client_address.axes_client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 LANGUAGE_CODE = "en-gb"
@@ -167,6 +180,9 @@ EMAIL_PORT = env.integer("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", False)
+# Seconds to wait on each step of talking to the mail server before the attempt is given up and
+# retried later (Django's default is to wait for ever).
+EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "Pace Cases <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -177,6 +193,10 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
 else:
     CELERY_BROKER_URL = "filesystem://localhost//"
+    # Every folder is named: kombu's defaults are relative to the current directory, so an
+    # unset one (the control folder, where exchange and pidbox bindings are kept) writes
+    # runtime files into the checkout. Read messages pass through the system's temporary
+    # folder for a moment (store_processed off), so the processed folder never grows.
     _broker_dir = DATA_DIR / "broker"
     for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
@@ -188,6 +208,14 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_DEFAULT_QUEUE = env.string("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# E-mail is sent by workers of its own queue, so a slow or stuck mail server never delays the
+# overdue job (see Procfile.dev and docker-compose.yml's mailer).
+CELERY_MAIL_QUEUE = env.string("CELERY_MAIL_QUEUE", "mail")
+CELERY_TASK_ROUTES = {"deadlines.tasks.send_notifications": {"queue": CELERY_MAIL_QUEUE}}
+# Seconds: the soft limit raises SoftTimeLimitExceeded in the task, the hard one kills the worker
+# process. Tasks may set their own (deadlines.tasks.send_notifications does).
+CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 600)
+CELERY_TASK_TIME_LIMIT = env.integer("CELERY_TASK_TIME_LIMIT", 660)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -212,6 +240,8 @@ CELERY_BEAT_SCHEDULE = {
         # Catches retries that fell due and anything queued while no worker was running.
         "task": "deadlines.tasks.send_notifications",
         "schedule": 60,
+        # A run still queued when the next is due is dropped: a backlog of runs sends nothing more.
+        "options": {"queue": CELERY_MAIL_QUEUE, "expires": 55},
     },
 }
 
