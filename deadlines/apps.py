@@ -7,6 +7,7 @@ class DeadlinesConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
+        from deadlines import tasks  # noqa: F401 - registers the tasks the services start by name
         from deadlines.models import OverdueFlag
 
         auditlog.register(OverdueFlag)
