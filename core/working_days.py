@@ -1,4 +1,5 @@
-"""Working-day arithmetic for statutory response clocks. Pure Python: no database.
+"""Working-day arithmetic for statutory response clocks. Pure Python: the database is reached
+only through the loader core.apps registers for the changes made here (see below).
 
 Why working days: Working Together to Safeguard Children 2023 sets children's social
 care's response times in working days (for example, a decision about the type of
@@ -8,6 +9,12 @@ nation: England and Wales share one calendar, Scotland and Northern Ireland have
 own. The dates come from the ``holidays`` package, which ships its data (including
 one-off days such as the 2022 state funeral and the 2023 coronation), so nothing is
 fetched at run time.
+
+Why changes made here: bank holidays are only as current as the pinned library. A one-off day
+proclaimed between its releases (a state funeral, a coronation, a day for one nation), or an
+official list that disagrees with it, is recorded by an administrator as a
+core.models.BankHolidayChange (a day added or withdrawn, with its source) and applied on top of
+the library's days.
 
 Why Europe/London: a day counts in UK local time. A referral made at 00:30 BST on a
 Tuesday was made on Tuesday, although it is still Monday in UTC. Every function takes
@@ -21,11 +28,17 @@ elapsed hours, through nights, weekends and clock changes.
 from __future__ import annotations
 
 import functools
+import re
 from bisect import bisect_right
 from calendar import monthrange
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from time import monotonic
+from types import MappingProxyType
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
@@ -40,6 +53,17 @@ class Calendar(StrEnum):
     ENGLAND_AND_WALES = "ENG"
     SCOTLAND = "SCT"
     NORTHERN_IRELAND = "NIR"
+
+    @property
+    def label(self) -> str:
+        return _CALENDAR_LABELS[self]
+
+
+_CALENDAR_LABELS = {
+    Calendar.ENGLAND_AND_WALES: "England and Wales",
+    Calendar.SCOTLAND: "Scotland",
+    Calendar.NORTHERN_IRELAND: "Northern Ireland",
+}
 
 
 # Keyed by families.models.Nation values (a Nation member is a str and looks up the same).
@@ -59,22 +83,148 @@ def calendar_for(nation: str) -> Calendar:
         raise ValueError(f"Unknown nation {nation!r}") from None
 
 
-@functools.lru_cache(maxsize=1024)
-def _bank_holidays(calendar: Calendar, year: int) -> tuple[date, ...]:
-    """The year's bank holidays that fall Monday to Friday, sorted.
+def nations_of(calendar: Calendar) -> list[str]:
+    """The nations ("england", "wales", …) whose working days follow ``calendar``."""
+    return [nation for nation, their_calendar in _CALENDAR_FOR_NATION.items() if their_calendar is calendar]
 
-    Weekend dates (Boxing Day on a Saturday) are left out: the weekday substitute the
-    package adds ("Boxing Day (observed)" on the Monday) is the day off that counts.
+
+# The library's own days never change while a process runs, so this cache is never cleared; the
+# changes made here are applied per snapshot (_Calendars), which memoises its own years.
+@functools.lru_cache(maxsize=1024)
+def library_bank_holidays(calendar: Calendar, year: int) -> Mapping[date, str]:
+    """The ``holidays`` package's bank holidays of the year, weekend dates included, with their names."""
+    return MappingProxyType(dict(sorted(holidays.country_holidays("GB", subdiv=calendar.value, years=year).items())))
+
+
+def library_years() -> tuple[int, int]:
+    """The first and last years the library's rules cover."""
+    covered = holidays.country_holidays("GB")
+    return covered.start_year, covered.end_year
+
+
+@dataclass(frozen=True)
+class CalendarChange:
+    """A day added to, or withdrawn from, a calendar here (a core.models.BankHolidayChange not undone)."""
+
+    calendar: Calendar
+    day: date
+    added: bool
+
+
+class _Calendars:
+    """Every calendar as a process sees it: the library's days with one set of changes applied.
+
+    Never altered once built: a newer set of changes is a new instance, so nothing memoised here
+    can outlive the changes it was worked out from.
     """
-    days = holidays.country_holidays("GB", subdiv=calendar.value, years=year)
-    return tuple(sorted(day for day in days if day.weekday() < 5))
+
+    def __init__(self, changes: Iterable[CalendarChange] = ()):
+        self.changes = tuple(changes)
+        self.loaded_at = monotonic()
+        self._years: dict[tuple[Calendar, int], tuple[date, ...]] = {}
+
+    def bank_holidays(self, calendar: Calendar, year: int) -> tuple[date, ...]:
+        """The year's bank holidays that fall Monday to Friday, sorted.
+
+        Weekend dates (Boxing Day on a Saturday) are left out: the weekday substitute the
+        package adds ("Boxing Day (observed)" on the Monday) is the day off that counts.
+        """
+        key = (calendar, year)
+        days = self._years.get(key)
+        if days is None:
+            found = {day for day in library_bank_holidays(calendar, year) if day.weekday() < 5}
+            for change in self.changes:
+                if change.calendar is calendar and change.day.year == year:
+                    (found.add if change.added else found.discard)(change.day)
+            days = self._years[key] = tuple(sorted(day for day in found if day.weekday() < 5))
+        return days
+
+
+# How the changes made here reach every process without a query on every page (page query counts
+# are pinned by tests): each process keeps a snapshot, loaded on first use and again once it is
+# older than this. The process that makes a change reloads it as soon as the change commits, and
+# works out the deadlines it moves inside the change's own transaction (changes_as_this_transaction_sees);
+# other web processes follow within this many seconds. That is safe for what is shown because
+# stored due dates were already moved by that transaction, and a change is made days or weeks before
+# the day it concerns. A deadline opened by another process in those seconds could still be worked
+# out on the old calendar: deadlines.calendar reschedules once more after this interval to catch it.
+# (A version number in a shared cache would spread a change faster, but no cache is shared between
+# processes here: Django's default cache lives in each process.) Tests start each case from an empty
+# snapshot (tests/conftest.py), so a reload never lands inside a pinned query count.
+CHANGES_MAX_AGE_SECONDS = 60
+
+_changes_loader: Callable[[], Iterable[CalendarChange]] | None = None
+_current: _Calendars | None = None
+_in_transaction: ContextVar[_Calendars | None] = ContextVar("calendar_in_transaction", default=None)
+
+
+def set_changes_loader(loader: Callable[[], Iterable[CalendarChange]]) -> None:
+    """Where the changes made here come from (core.apps registers the database's)."""
+    global _changes_loader, _current
+    _changes_loader = loader
+    _current = None
+
+
+def _load() -> _Calendars:
+    return _Calendars(_changes_loader() if _changes_loader else ())
+
+
+def reload_changes() -> None:
+    """Read the changes made here again now (after one commits in this process)."""
+    global _current
+    _current = _load()
+
+
+def install_changes(changes: Iterable[CalendarChange]) -> None:
+    """Use these changes, as if just loaded (tests start each case from a known calendar)."""
+    global _current
+    _current = _Calendars(changes)
+
+
+@contextmanager
+def changes_as_this_transaction_sees():
+    """Within the block, this thread counts on the changes as the current transaction reads them,
+    its own uncommitted change included; the rest of the process keeps its snapshot, so a change
+    that is rolled back is never seen there."""
+    token = _in_transaction.set(_load())
+    try:
+        yield
+    finally:
+        _in_transaction.reset(token)
+
+
+def _calendars() -> _Calendars:
+    global _current
+    pending = _in_transaction.get()
+    if pending is not None:
+        return pending
+    current = _current
+    if current is None or monotonic() - current.loaded_at >= CHANGES_MAX_AGE_SECONDS:
+        current = _current = _load()
+    return current
+
+
+def changes_made_here() -> tuple[CalendarChange, ...]:
+    """The changes in force, as this process last read them."""
+    return _calendars().changes
+
+
+def bank_holidays(calendar: Calendar, year: int) -> tuple[date, ...]:
+    """The year's weekday bank holidays in ``calendar``, the changes made here applied."""
+    return _calendars().bank_holidays(calendar, year)
+
+
+def is_bank_holiday(day: date, calendar: Calendar) -> bool:
+    """Whether ``day`` is a weekday bank holiday in ``calendar`` (weekend days are never counted)."""
+    return day in bank_holidays(calendar, day.year)
 
 
 def _bank_holidays_in(calendar: Calendar, after: date, until: date) -> int:
     """How many weekday bank holidays d have after < d <= until (after <= until)."""
+    calendars = _calendars()
     count = 0
     for year in range(after.year, until.year + 1):
-        days = _bank_holidays(calendar, year)
+        days = calendars.bank_holidays(calendar, year)
         low = bisect_right(days, after) if year == after.year else 0
         high = bisect_right(days, until) if year == until.year else len(days)
         count += high - low
@@ -131,7 +281,7 @@ def is_working_day(day: date, nation: str) -> bool:
     """
     if isinstance(day, datetime):
         raise TypeError("is_working_day takes a date; use local_date(moment) for a datetime")
-    return day.weekday() < 5 and day not in _bank_holidays(calendar_for(nation), day.year)
+    return day.weekday() < 5 and not is_bank_holiday(day, calendar_for(nation))
 
 
 def add_working_days(start: datetime, days: int, nation: str) -> datetime:
@@ -255,3 +405,40 @@ class Allowance:
     def __str__(self) -> str:
         singular, plural = _UNIT_NAMES[self.unit]
         return f"{self.amount} {singular if self.amount == 1 else plural}"
+
+    @classmethod
+    def parse(cls, text: str) -> Allowance:
+        """The allowance in the words ``str()`` writes ("1 working day", "45 working days", "72 hours";
+        singular or plural either way); ValueError for anything else. Deadlines store their allowance
+        in these words, and are worked out again from them when the calendar changes."""
+        match = _ALLOWANCE_TEXT.fullmatch(text.strip())
+        if match is None:
+            raise ValueError(f"Not an allowance: {text!r}")
+        unit = next(unit for unit, names in _UNIT_NAMES.items() if match["unit"] in names)
+        return cls(int(match["amount"]), unit)
+
+
+_ALLOWANCE_TEXT = re.compile(
+    r"(?P<amount>\d+) (?P<unit>" + "|".join(re.escape(name) for names in _UNIT_NAMES.values() for name in names) + ")"
+)
+
+
+@dataclass(frozen=True)
+class CalendarSource:
+    """Where the bank holidays come from, for the pages that say so."""
+
+    package: str
+    version: str
+    covers_until: int
+    changes_made_here: int
+
+
+def calendar_source() -> CalendarSource:
+    """The library and version in use, the last year its rules cover, and how many changes made here
+    are in force (as this process last read them: no query)."""
+    return CalendarSource(
+        package="holidays",
+        version=holidays.__version__,
+        covers_until=library_years()[1],
+        changes_made_here=len(changes_made_here()),
+    )

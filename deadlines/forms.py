@@ -1,6 +1,8 @@
 from django import forms
 
-from core.forms import PlainTextMixin
+from core.forms import DateInput, PlainTextMixin
+from core.models import BankHolidayChange
+from core.working_days import Calendar
 
 NOTE_MAX_LENGTH = 2000
 
@@ -48,3 +50,31 @@ class AcknowledgeForm(PlainTextMixin, forms.Form):
     def chosen_ids(self):
         """The ticked ids as sent, to tick them again when the form comes back with an error."""
         return {str(item) for item in self.data.getlist(self.add_prefix("flags"))} if self.is_bound else set()
+
+
+class BankHolidayChangeForm(PlainTextMixin, forms.Form):
+    """A day to add to a nation's bank holidays, or to withdraw. Whether the change makes sense for
+    that day (already a bank holiday, a weekend) is core.services' to say, next to the day."""
+
+    calendar = forms.ChoiceField(
+        label="Nation", choices=[(calendar.value, calendar.label) for calendar in Calendar],
+        error_messages={"required": "Choose the nation whose bank holidays change."},
+    )
+    change = forms.ChoiceField(
+        label="Change", choices=BankHolidayChange.Change.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether the day is added or withdrawn."},
+    )
+    day = forms.DateField(
+        label="Day", widget=DateInput(),
+        error_messages={"required": "Enter the day.", "invalid": "Enter a real date, for example 19/09/2022."},
+    )
+    name = forms.CharField(
+        label="Name of the day", max_length=100,
+        help_text="For example “State funeral of Queen Elizabeth II”, or why it is withdrawn.",
+        error_messages={"required": "Give the day a name, as announced."},
+    )
+    source = forms.CharField(
+        label="Source", max_length=300,
+        help_text="Where it was announced, for example “Royal proclamation, 12 September 2022”, or a web address.",
+        error_messages={"required": "Say where the change was announced, so others can check it."},
+    )

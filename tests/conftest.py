@@ -32,6 +32,18 @@ def celery_runs_tasks_in_process():
     app.conf.task_always_eager = False
 
 
+@pytest.fixture(autouse=True)
+def calendar_without_changes():
+    """Every test starts from the library's bank holidays with no changes made here, as its empty
+    database has: no test's first use of the calendar queries the database (page query counts are
+    pinned), and a change a test made goes with its rolled-back transaction."""
+    from core import working_days
+
+    working_days.install_changes([])
+    yield
+    working_days.install_changes([])
+
+
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

@@ -428,6 +428,26 @@ def test_allowance_in_plain_english(allowance, text):
     assert str(allowance) == text
 
 
+@pytest.mark.parametrize(
+    "allowance",
+    [Allowance(1, "working_days"), Allowance(45, "working_days"), Allowance(0, "working_days"),
+     Allowance(72, "hours"), Allowance(1, "hours"), Allowance(3, "calendar_months"), Allowance(1, "calendar_months")],
+)
+def test_allowance_parses_its_own_words(allowance):
+    assert Allowance.parse(str(allowance)) == allowance
+
+
+def test_allowance_parse_takes_singular_or_plural_and_spaces_around():
+    assert Allowance.parse(" 1 working days ") == Allowance(1, "working_days")
+    assert Allowance.parse("2 hour") == Allowance(2, "hours")
+
+
+@pytest.mark.parametrize("text", ["", "working days", "1 week", "-1 hours", "1.5 hours", "10 Working Days", "1  hour"])
+def test_allowance_parse_refuses_anything_else(text):
+    with pytest.raises(ValueError, match="Not an allowance"):
+        Allowance.parse(text)
+
+
 def test_allowance_due_from():
     start = london(2026, 1, 16, 18, 30)
     assert Allowance(1, "working_days").due_from(start, "england") == utc(2026, 1, 20, 0, 0)
