@@ -1,10 +1,11 @@
 # shellcheck shell=bash
 # Shared by bin/demo, bin/test and .ci/run (sourced, not run).
 #
-# pace_venv: make sure ./.venv exists and holds requirements-dev.txt (which
-# includes requirements.txt). The install is skipped while a stamp file named
-# after the SHA-256 of both requirements files is present, so it runs again
-# only when a pin changes. Needs only python3 (or $PYTHON) on the machine.
+# pace_venv: make sure ./.venv exists and holds requirements.txt and
+# requirements-dev.txt, the locked runtime and development trees (bin/lock makes
+# them). pip checks every file against its hash in the lock. The install is
+# skipped while a stamp file named after the SHA-256 of both files is present, so
+# it runs again only when the lock changes. Needs only python3 (or $PYTHON).
 # Afterwards the venv's bin/ is first on PATH, so `python` is the venv's.
 
 PACE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,9 +36,10 @@ pace_venv() {
     digest="$(_pace_sha256 "$PACE_ROOT/requirements.txt" "$PACE_ROOT/requirements-dev.txt")" || return 1
     stamp="$venv/.installed-$digest"
     if [[ ! -e "$stamp" ]]; then
-        echo "Installing requirements-dev.txt into .venv (quietly) ..."
-        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-            -r "$PACE_ROOT/requirements-dev.txt" || return 1
+        echo "Installing requirements.txt and requirements-dev.txt into .venv (quietly) ..."
+        # One pip run for both files, so the two locks are resolved together.
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes \
+            -r "$PACE_ROOT/requirements.txt" -r "$PACE_ROOT/requirements-dev.txt" || return 1
         rm -f "$venv"/.installed-*
         : >"$stamp"
     fi

@@ -1,0 +1,93 @@
+"""docker-compose.yml passes on every setting README's configuration table documents.
+
+A variable documented in README but missing from the compose file's shared environment
+would be set in .env, read by nobody, and silently left at its default in production.
+Read as text (no YAML library is installed): the shared environment is the indented
+block under ``x-app-environment``.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Documented variables that compose does not take from the host, and why.
+SET_BY_COMPOSE_OR_IMAGE = {
+    "PACE_DATA_DIR": "the image sets it (Dockerfile ENV) to a folder inside the container",
+    "STATIC_ROOT": "the image sets it (Dockerfile ENV): static files are built into the image",
+    "DATABASE_URL": "compose builds it for its own db service, from POSTGRES_PASSWORD",
+    "REDIS_URL": "compose points it at its own redis service",
+}
+# Passed on, but with a fixed value rather than the host's.
+FIXED_IN_COMPOSE = {"DEBUG": "0"}
+# Compose's own variables: they configure its services, not the application.
+COMPOSE_ONLY = {"POSTGRES_PASSWORD"}
+
+
+def readme_variables() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = re.search(r"^## Configuration\n(.*?)^## ", text, flags=re.S | re.M)
+    assert section, "README.md has no '## Configuration' section"
+    names = re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", section.group(1), flags=re.M)
+    assert len(names) > 20, "README's configuration table was not found or has changed shape"
+    return names
+
+
+def compose_text() -> str:
+    return (ROOT / "docker-compose.yml").read_text()
+
+
+def compose_app_environment() -> dict[str, str]:
+    block = re.search(r"^x-app-environment: &app-environment\n((?:  .*\n|\s*\n)+)", compose_text(), flags=re.M)
+    assert block, "docker-compose.yml has no x-app-environment block"
+    return dict(re.findall(r"^  ([A-Z][A-Z0-9_]*): (.*)$", block.group(1), flags=re.M))
+
+
+def compose_service(name: str) -> str:
+    service = re.search(rf"^  {name}:\n((?:    .*\n|\s*\n)+)", compose_text(), flags=re.M)
+    assert service, f"docker-compose.yml has no {name} service"
+    return service.group(1)
+
+
+@pytest.mark.parametrize("name", [n for n in readme_variables() if n not in SET_BY_COMPOSE_OR_IMAGE])
+def test_every_documented_variable_is_passed_on_from_the_host(name):
+    environment = compose_app_environment()
+    assert name in environment, f"{name} is in README's table but not in docker-compose.yml's x-app-environment"
+    if name in FIXED_IN_COMPOSE:
+        assert environment[name].strip('"') == FIXED_IN_COMPOSE[name]
+    else:
+        assert environment[name].startswith("${" + name + ":"), (
+            f"{name} in docker-compose.yml should be taken from the host: ${{{name}:-…}}, not {environment[name]}"
+        )
+
+
+def test_the_exceptions_are_documented_and_set_where_the_reason_says():
+    documented = set(readme_variables())
+    assert set(SET_BY_COMPOSE_OR_IMAGE) <= documented, "an exception no longer in README: remove it from the list"
+    environment = compose_app_environment()
+    assert environment["DATABASE_URL"].startswith("postgres://pace:${POSTGRES_PASSWORD")
+    assert environment["REDIS_URL"] == "redis://redis:6379/0"
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for name in ("PACE_DATA_DIR", "STATIC_ROOT"):
+        assert re.search(rf"^\s+{name}=/app/", dockerfile, flags=re.M), f"the Dockerfile no longer sets {name}"
+
+
+def test_compose_passes_on_nothing_undocumented():
+    undocumented = set(compose_app_environment()) - set(readme_variables()) - COMPOSE_ONLY
+    assert not undocumented, f"add these to README's configuration table: {sorted(undocumented)}"
+
+
+def test_the_worker_and_the_mailer_consume_the_queues_the_settings_name():
+    worker, mailer = compose_service("worker"), compose_service("mailer")
+    assert '"worker", "-Q", "${CELERY_TASK_DEFAULT_QUEUE:-celery}"' in worker
+    assert '"worker", "-Q", "${CELERY_MAIL_QUEUE:-mail}", "--concurrency", "1"' in mailer
+    for service in (worker, mailer):
+        assert "condition: service_completed_successfully" in service
+
+
+def test_secrets_and_the_site_address_must_be_given():
+    environment = compose_app_environment()
+    assert environment["SECRET_KEY"].startswith("${SECRET_KEY:?")
+    assert environment["SITE_URL"].startswith("${SITE_URL:?")
