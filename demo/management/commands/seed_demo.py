@@ -17,7 +17,7 @@ import time as clock
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from auditlog.context import set_actor
+from auditlog.context import disable_auditlog, set_actor
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
@@ -42,7 +42,7 @@ from families.models import (
 )
 from families.postcodes import local_authority_for_postcode
 from referrals import services as referral_services
-from referrals.models import Milestone, ParentUpdate, Referral, SocialWorkerAllocation
+from referrals.models import Milestone, ParentUpdate, Referral, SocialWorkerAllocation, ThresholdRule
 from staff.models import User
 
 SIGN_IN_URL = "http://127.0.0.1:8000/"
@@ -422,9 +422,13 @@ class Command(BaseCommand):
         self.counts = {"contacts": 0, "follow_ups": 0, "closed": 0, "referrals": 0}
         with transaction.atomic():
             self._load_reference_data()
-            self._create_teams_and_users()
+            # The demo's teams and accounts are its set-up, nobody's action; everything people then
+            # do is attributed to them.
+            with disable_auditlog():
+                self._create_teams_and_users()
             for plan in self._plans(families):
                 self._create_family(plan)
+            self._local_threshold()
             # Deadlines that passed while the demo "happened" are flagged as the periodic job would.
             flagged = raise_overdue_flags().flagged
         elapsed = clock.monotonic() - started
@@ -487,6 +491,19 @@ class Command(BaseCommand):
                     summary=rng.choice(PARENT_UPDATES)))
                 day += timedelta(days=rng.randint(10, 45))
         self.counts["referrals"] += 1
+
+    def _local_threshold(self):
+        """Birmingham has agreed to acknowledge every referral within 2 working days: a local rule,
+        in the history of changes, applied to its open referrals as the background task does."""
+        manager = self.users["manager"]
+        rule = ThresholdRule(
+            local_authority=self.teams[BIRMINGHAM].local_authority, from_milestone=Milestone.REFERRAL_MADE,
+            to_milestone=Milestone.ACKNOWLEDGED, amount=2, unit=ThresholdRule.Unit.WORKING_DAYS,
+            source="Birmingham Children's Trust and the charity, local agreement 2026",
+        )
+        with set_actor(manager):
+            change = referral_services.threshold_rule_save(user=manager, rule=rule)
+            referral_services.threshold_change_apply(change.pk)
 
     # --- Output --------------------------------------------------------------------------------
 
