@@ -1,10 +1,14 @@
 """A milestone that is recorded meets its clock, whatever order the dates were recorded in; the
-family page and the referral page agree on how long the family has waited to hear."""
+family page and the referral page agree on how long the family has waited to hear; a referral's
+next due date follows the deadline engine when a bank holiday moves it."""
 
 import datetime
 
 import pytest
 
+from core.models import BankHolidayChange
+from core.working_days import Calendar
+from deadlines import calendar as calendar_changes
 from deadlines.models import Deadline, OverdueFlag
 from deadlines.services import raise_overdue_flags
 from referrals import selectors, services
@@ -91,3 +95,14 @@ def test_the_referral_page_says_overdue_since_the_day_it_fell_due_not_the_day_th
     content = key_worker_client.get(referral.get_absolute_url()).content.decode()
     assert "Decision on the referral: overdue since 25 Nov 2026" in content
     assert "since 30 Nov 2026" not in content
+
+
+@pytest.mark.django_db
+def test_a_bank_holiday_added_moves_the_referrals_next_due_date(cast, clock, referral_at):
+    referral = referral_at(london(2026, 11, 30, 8, 0))  # Monday: the decision due by the end of Tuesday
+    assert Referral.objects.get(pk=referral.pk).next_due_at == london(2026, 12, 2, 0, 0)
+    calendar_changes.calendar_change_record(
+        user=cast.manager, calendar=Calendar.ENGLAND_AND_WALES, day=datetime.date(2026, 12, 1),
+        change=BankHolidayChange.Change.ADDED, name="A one-off bank holiday", source="A proclamation",
+    )
+    assert Referral.objects.get(pk=referral.pk).next_due_at == london(2026, 12, 3, 0, 0)
