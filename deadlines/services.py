@@ -3,13 +3,13 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.working_days import Allowance
+from core.working_days import Allowance, end_of_local_day
 from deadlines import kinds, outbox
 from deadlines.models import Deadline, Notification, OverdueFlag, OverdueWatermark
 from families import permissions
@@ -99,6 +99,42 @@ def deadline_set(*, family: Family, subject, kind: str, label: str, allowance: A
     )
 
 
+def deadline_set_by_date(*, family: Family, subject, kind: str, label: str, due_on: date, nation: str,
+                         escalate_after: Allowance, local_authority_id: int | None = None,
+                         now: datetime | None = None) -> Deadline:
+    """Make sure ``subject`` has one open deadline of ``kind`` due by the end of the London day
+    ``due_on`` (a review date, a commitment's date), escalated once ``escalate_after`` has passed
+    beyond it. A different open one is cancelled, so its flag keeps its history."""
+    now = now or timezone.now()
+    due_at = end_of_local_day(due_on)
+    allowance_text = f"by {due_on.day} {due_on:%B %Y}"
+    subject_type = ContentType.objects.get_for_model(subject)
+    current = Deadline.objects.filter(
+        subject_type=subject_type, subject_id=subject.pk, kind=kind, met_at__isnull=True, cancelled_at__isnull=True
+    ).first()
+    if current and current.due_at == due_at:
+        return current
+    if current:
+        deadline_cancel(current, at=now)
+    return Deadline.objects.create(
+        family=family, subject_type=subject_type, subject_id=subject.pk, kind=kind, label=label,
+        allowance=allowance_text, nation=nation, local_authority_id=local_authority_id, started_at=now,
+        due_at=due_at, escalate_at=escalate_after.due_from(due_at, nation),
+    )
+
+
+def deadlines_close_for(subject, *, met_at: datetime | None = None, now: datetime | None = None) -> int:
+    """Meet (at ``met_at``) or, without it, cancel every open deadline of ``subject``."""
+    now = now or timezone.now()
+    closing = list(open_deadlines_for(subject))
+    for deadline in closing:
+        if met_at is not None:
+            deadline_meet(deadline, at=met_at, now=now)
+        else:
+            deadline_cancel(deadline, at=now)
+    return len(closing)
+
+
 def deadline_meet(deadline: Deadline, *, at: datetime, now: datetime | None = None):
     """The promised thing happened at ``at``: stop the clock and resolve its flag."""
     now = now or timezone.now()
@@ -136,6 +172,8 @@ def open_deadlines_for(subject):
 # between the application servers and the worker. A margin that is too long only costs a little
 # reading: deadlines created within it are checked again (one index probe each) and skipped.
 LATE_COMMIT_MARGIN = timedelta(hours=1)
+# A run that raises this many flags refreshes the flags table's statistics before queuing digests.
+ANALYZE_AFTER_FLAGGING = 10_000
 
 
 @dataclass
@@ -324,6 +362,11 @@ def raise_overdue_flags(now: datetime | None = None, *, full: bool = False) -> O
         cursor.execute(insert + late + " ON CONFLICT (deadline_id) DO NOTHING", params)
         flagged += cursor.rowcount
         resolved = _reconcile(cursor, params, closed_since=since - LATE_COMMIT_MARGIN if since else None)
+        if flagged >= ANALYZE_AFTER_FLAGGING and connection.vendor == "postgresql":
+            # The digests below select this run's flags by raised_at; with statistics from before the
+            # run the planner expects one row where there are a million, and probes the families one
+            # by one (seconds). Autovacuum would analyse the table only after the commit.
+            cursor.execute(f"ANALYZE {_table(OverdueFlag)}")
         notifications = 0
         if flagged or escalated:
             if flagged:

@@ -140,3 +140,21 @@ def recipient_memberships_sql(membership_table: str, user_table: str) -> str:
 
 def recipient_sql_params() -> dict:
     return {f"managing_role_{i}": role.value for i, role in enumerate(sorted(MANAGING_ROLES))}
+
+
+# --------------------------------------------------------------- intelligence about perpetrators
+
+# What parents gather about the people exploiting their child is for those who take it to the
+# police with them: the team's parent liaison officers and those who manage the team.
+INTELLIGENCE_ROLES = frozenset({Role.PLO, Role.MANAGER, Role.ADMINISTRATOR})
+
+
+def intelligence_team_ids(user):
+    """The teams in whose families ``user`` may read and record intelligence (a subquery)."""
+    if not user.is_authenticated or not user.is_active:
+        return Membership.objects.none().values("team_id")
+    return Membership.objects.filter(user=user, role__in=INTELLIGENCE_ROLES).values("team_id")
+
+
+def may_see_intelligence(user, family) -> bool:
+    return intelligence_team_ids(user).filter(team_id=family.team_id).exists()

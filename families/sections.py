@@ -13,6 +13,8 @@ class FamilySection:
     template: str  # rendered with ``family`` and ``section`` (the value ``read`` returned)
     read: Callable  # read(family) -> what the template shows; a fixed number of queries
     order: int = 100
+    # "top": above everything else on the page (a child missing now); "main": with the family's work.
+    placement: str = "main"
 
 
 _SECTIONS: dict[str, FamilySection] = {}
@@ -22,5 +24,6 @@ def register(section: FamilySection) -> None:
     _SECTIONS[section.key] = section
 
 
-def sections_for(family) -> list[tuple[FamilySection, object]]:
-    return [(section, section.read(family)) for section in sorted(_SECTIONS.values(), key=lambda s: s.order)]
+def sections_for(family, placement: str = "main") -> list[tuple[FamilySection, object]]:
+    chosen = sorted((s for s in _SECTIONS.values() if s.placement == placement), key=lambda s: s.order)
+    return [(section, section.read(family)) for section in chosen]

@@ -103,6 +103,7 @@ def family_detail(request, pk):
             "page": page,
             "family": family,
             "sections": sections.sections_for(family),
+            "top_sections": sections.sections_for(family, "top"),
             "can_transfer": permissions.can_transfer(request.user, family),
         },
     )

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("", include("families.urls")),
+    path("", include("safety_plans.urls")),
     path("", include("deadlines.urls")),
     path("", include("referrals.urls")),
 ]

@@ -1,0 +1,6 @@
+from django.http import Http404
+
+
+def _not_built(request, *args, **kwargs):
+    raise Http404
+missing = _not_built
