@@ -3,12 +3,14 @@ it may read from all of them; no app imports it."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from families import permissions
 from families import selectors as family_selectors
 from families.models import Role
 from referrals import selectors as referral_selectors
+from safety_plans import plo_home
 
 HOME_TEMPLATES = {
     Role.MANAGER: "home/manager.html",
@@ -24,4 +26,7 @@ def home(request):
     work = family_selectors.my_work(request.user, include_team=role in permissions.MANAGING_ROLES)
     template = HOME_TEMPLATES.get(role, "home/caseworker.html")
     waiting = referral_selectors.waiting_on_csc(request.user)
-    return render(request, template, {"work": work, "role": role, "waiting": waiting})
+    context = {"work": work, "role": role, "waiting": waiting}
+    if role == Role.PLO:
+        context["plo"] = plo_home.plo_work(request.user, timezone.localdate())
+    return render(request, template, context)

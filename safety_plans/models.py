@@ -276,6 +276,10 @@ class MissingEpisode(models.Model):
                 condition=Q(returned_at__isnull=True) | Q(returned_at__gte=models.F("went_missing_at")),
                 name="returned_after_going_missing",
             ),
+            # A child is missing once at a time: their return is recorded before they go missing again.
+            models.UniqueConstraint(
+                fields=["child"], condition=Q(returned_at__isnull=True), name="missing_once_at_a_time"
+            ),
         ]
 
     def __str__(self):
