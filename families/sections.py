@@ -10,8 +10,10 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class FamilySection:
     key: str
-    template: str  # rendered with ``family`` and ``section`` (the value ``read`` returned)
-    read: Callable  # read(family) -> what the template shows; a fixed number of queries
+    template: str  # rendered with ``family`` and ``section`` (the value ``read`` returned); None: not shown
+    # read(family, user) -> what the template shows to this user; a fixed number of queries. The
+    # user is there for sections only some roles may see (intelligence).
+    read: Callable
     order: int = 100
     # "top": above everything else on the page (a child missing now); "main": with the family's work.
     placement: str = "main"
@@ -24,6 +26,7 @@ def register(section: FamilySection) -> None:
     _SECTIONS[section.key] = section
 
 
-def sections_for(family, placement: str = "main") -> list[tuple[FamilySection, object]]:
+def sections_for(family, user, placement: str = "main") -> list[tuple[FamilySection, object]]:
     chosen = sorted((s for s in _SECTIONS.values() if s.placement == placement), key=lambda s: s.order)
-    return [(section, section.read(family)) for section in chosen]
+    read = ((section, section.read(family, user)) for section in chosen)
+    return [(section, data) for section, data in read if data is not None]

@@ -102,8 +102,8 @@ def family_detail(request, pk):
         {
             "page": page,
             "family": family,
-            "sections": sections.sections_for(family),
-            "top_sections": sections.sections_for(family, "top"),
+            "sections": sections.sections_for(family, request.user),
+            "top_sections": sections.sections_for(family, request.user, "top"),
             "can_transfer": permissions.can_transfer(request.user, family),
         },
     )

@@ -22,7 +22,8 @@ class ReferralsConfig(AppConfig):
             auditlog.register(model)
 
         sections.register(sections.FamilySection(
-            key="referrals", template="referrals/_family_section.html", read=selectors.family_referrals, order=10,
+            key="referrals", template="referrals/_family_section.html", order=10,
+            read=lambda family, user: selectors.family_referrals(family),
         ))
         deadline_kinds.register()
 

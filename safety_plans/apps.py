@@ -26,3 +26,25 @@ class SafetyPlansConfig(AppConfig):
         auditlog.register(IntelligenceEntry, exclude_fields=["version", "registration_key", "phone_key", "handle_key"])
         auditlog.register(MissingEpisode, exclude_fields=["version"])
         deadline_kinds.register()
+
+        from families import sections
+        from safety_plans import intelligence, missing, selectors
+
+        # A child missing now is the first thing anyone opening the family sees.
+        sections.register(sections.FamilySection(
+            key="missing_now", template="safety_plans/_missing_now.html", order=0,
+            read=lambda family, user: missing.missing_now(family),
+            placement="top",
+        ))
+        sections.register(sections.FamilySection(
+            key="missing_episodes", template="safety_plans/_missing_episodes.html", order=40,
+            read=lambda family, user: missing.missing_by_child(family),
+        ))
+        sections.register(sections.FamilySection(
+            key="safety_plans", template="safety_plans/_family_section.html", order=20,
+            read=lambda family, user: selectors.plans_for_family(family),
+        ))
+        sections.register(sections.FamilySection(
+            key="intelligence", template="safety_plans/_intelligence_family_section.html", order=30,
+            read=intelligence.intelligence_section,
+        ))

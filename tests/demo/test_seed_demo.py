@@ -60,7 +60,26 @@ def test_full_demo_data_set(demo_settings):
     check_families_are_complete()
     check_demo_caseworker_has_work_today()
     check_local_authority_matches_postcode()
+    check_the_plos_work()
     check_second_run_changes_nothing()
+
+
+def check_the_plos_work():
+    """Every part of the PLO's workspace has something in it: plans with several versions, a child
+    missing now and one back without an interview, and intelligence matching across two families."""
+    from django.db.models import Count
+
+    from deadlines.models import Deadline
+    from safety_plans.models import IntelligenceEntry, MissingEpisode, SafetyPlan
+
+    plans = SafetyPlan.objects.annotate(versions_count=Count("versions"))
+    assert plans.count() >= 2 and all(plan.versions_count >= 3 for plan in plans)
+    assert MissingEpisode.objects.filter(returned_at__isnull=True).exists()
+    assert Deadline.objects.filter(kind="missing:return_home_interview", met_at__isnull=True).exists()
+    assert Deadline.objects.filter(kind="plan:commitment", met_at__isnull=True).exists()
+    shared = IntelligenceEntry.objects.exclude(registration_key="").values("registration_key").annotate(
+        families=Count("family", distinct=True)).filter(families__gte=2)
+    assert shared.exists()
 
 
 def check_teams_and_sign_ins(output):

@@ -43,6 +43,17 @@ from families.models import (
 from families.postcodes import local_authority_for_postcode
 from referrals import services as referral_services
 from referrals.models import Milestone, ParentUpdate, Referral, SocialWorkerAllocation, ThresholdRule
+from safety_plans import intelligence, missing
+from safety_plans import services as plan_services
+from safety_plans.models import (
+    Commitment,
+    IntelligenceEntry,
+    PersonOfConcern,
+    PlanStep,
+    SafetyPlan,
+    SafetyRating,
+    Worry,
+)
 from staff.models import User
 
 SIGN_IN_URL = "http://127.0.0.1:8000/"
@@ -429,6 +440,7 @@ class Command(BaseCommand):
             for plan in self._plans(families):
                 self._create_family(plan)
             self._local_threshold()
+            self._safety_work()
             # Deadlines that passed while the demo "happened" are flagged as the periodic job would.
             flagged = raise_overdue_flags().flagged
         elapsed = clock.monotonic() - started
@@ -504,6 +516,90 @@ class Command(BaseCommand):
         with set_actor(manager):
             change = referral_services.threshold_rule_save(user=manager, rule=rule)
             referral_services.threshold_change_apply(change.pk)
+
+    # --- The parent liaison officer's work ------------------------------------------------------
+
+    def _safety_work(self):
+        """For the Birmingham PLO's families: safety plans with several versions, a child missing
+        now and one back without a return home interview, and intelligence two families gathered
+        about the same car and phone, written differently."""
+        plo = self.users["plo"]
+        families = list(
+            Family.objects.filter(team=self.teams[BIRMINGHAM], status=Family.Status.OPEN).order_by("pk")[:3]
+        )
+        if len(families) < 2:
+            return
+        now = timezone.now()
+        with set_actor(plo):
+            for number, family in enumerate(families):
+                child = family.people.filter(kind=Person.Kind.CHILD).order_by("pk").first()
+                if child is not None:
+                    self._safety_plan(plo, family, child, overdue_review=number == 1)
+            first_child = families[0].people.filter(kind=Person.Kind.CHILD).order_by("pk").first()
+            second_child = families[1].people.filter(kind=Person.Kind.CHILD).order_by("pk").first()
+            missing.missing_episode_record(
+                user=plo, family=families[0], child=first_child, went_missing_at=now - timedelta(hours=9),
+                reported_to_police_at=now - timedelta(hours=8), police_reference="WM-26-004417",
+            )
+            back = missing.missing_episode_record(
+                user=plo, family=families[1], child=second_child, went_missing_at=now - timedelta(days=5),
+                reported_to_police_at=now - timedelta(days=5) + timedelta(hours=1), police_reference="WM-26-004120",
+                returned_at=now - timedelta(days=4), where_found="A flat in Wolverhampton",
+            )
+            missing.missing_episode_record(
+                user=plo, family=families[1], child=second_child, went_missing_at=now - timedelta(days=40),
+                returned_at=now - timedelta(days=39), where_found="A friend's house",
+            )
+            back.refresh_from_db()
+            for family, registration, phone, source in (
+                (families[0], "BD51 SMR", "07700 900461", "Mum saw the car outside school twice"),
+                (families[1], "bd51smr", "+44 7700 900461", "Dad took the registration when Jay was dropped off"),
+            ):
+                intelligence.intelligence_record(user=plo, family=family, entry=IntelligenceEntry(
+                    kind=IntelligenceEntry.Kind.VEHICLE, observed_at=now - timedelta(days=6),
+                    description="Grey Audi A3 with tinted windows; the driver calls himself 'Dee'.",
+                    registration=registration, phone=phone, source=source,
+                ))
+            intelligence.intelligence_record(user=plo, family=families[0], entry=IntelligenceEntry(
+                kind=IntelligenceEntry.Kind.HANDLE, observed_at=now - timedelta(days=20), platform="snapchat",
+                handle="@Dee.Moneyz", description="Messages offering Tyler money to carry a bag.",
+                source="Screenshots Mum kept", passed_to_police_on=self.today - timedelta(days=18),
+                police_officer_or_unit="West Midlands Police, exploitation team", police_reference="WM-26-003102",
+            ))
+
+    def _safety_plan(self, plo, family, child, *, overdue_review):
+        plan = SafetyPlan(child=child, family=family, what_is_working_well=(
+            f"{child.first_name} talks to their mum most evenings. Grandad picks them up from school on "
+            "Tuesdays and Thursdays."
+        ), warning_signs="New clothes or phones nobody can explain; staying out after 9pm; a second phone.",
+            parent_words="I want them to know they can always come home, whatever has happened.",
+            emergency_contacts="Police 999; PLO Daniel 0121 496 0032")
+        plan_services.safety_plan_save(user=plo, plan=plan, expected_version=0, what_changed="Safety plan started")
+        rows = [
+            Worry(who_is_worried="Mum and school", worry="Older young people waiting outside school.",
+                  what_could_happen="Being drawn into carrying drugs.", safety_goal="Gets home safely every day."),
+            PersonOfConcern(name_or_description="'Dee', about 20, drives a grey Audi", vehicles="BD51 SMR",
+                            phone_numbers="07700 900461"),
+            PlanStep(if_this_happens="Not home by 9pm and not answering", when_missing=True,
+                     then_we_do="Mum rings the police on 101 (999 if worried), then the PLO."),
+            Commitment(who="School", commitment="Tell Mum the same day if they miss a lesson.", owner="Head of year",
+                       due_on=self.today - timedelta(days=3)),
+            Commitment(who="Police", commitment="Visit the address the car was seen at.", owner="PC Khan",
+                       due_on=self.today + timedelta(days=10)),
+        ]
+        for row in rows:
+            plan.refresh_from_db()
+            plan_services.plan_row_save(user=plo, plan=plan, row=row, expected_version=plan.version)
+        plan.refresh_from_db()
+        plan.review_on = self.today - timedelta(days=2) if overdue_review else self.today + timedelta(days=12)
+        plan.agreed_by = f"Mum, {child.first_name} and Daniel (PLO)"
+        plan.agreed_on = self.today - timedelta(days=14)
+        plan.child_words = "I don't want to get anyone in trouble."
+        plan_services.safety_plan_save(user=plo, plan=plan, expected_version=plan.version,
+                                       what_changed="Agreed with the family; review date set")
+        for rated_by, score, days in (("Mum", 3, 30), ("Mum", 5, 7), (child.first_name, 6, 7), ("PLO", 4, 7)):
+            plan_services.safety_rating_add(user=plo, plan=plan, rating=SafetyRating(
+                rated_by=rated_by, score=score, rated_on=self.today - timedelta(days=days)))
 
     # --- Output --------------------------------------------------------------------------------
 
