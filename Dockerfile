@@ -9,6 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PACE_DATA_DIR=/app/var \
     STATIC_ROOT=/app/staticfiles
 
+# DejaVu Sans lets the family's copy of a safety plan (a PDF) show every name as written.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system pace \
     && useradd --system --gid pace --home-dir /app --no-create-home --shell /usr/sbin/nologin pace
 

@@ -296,8 +296,8 @@ def _row_form_page(request, family, child, plan, layout, *, form, row=None, conf
 def _after_save(request, family, child, plan, layout, version):
     if request.htmx:
         return _list_response(request, family, child, plan, layout, saved_version=version,
-                              message=f"{version.what_changed}. Saved as version {version.number}.")
-    messages.success(request, f"{version.what_changed}. Saved as version {version.number}.")
+                              message=_saved_as(version))
+    messages.success(request, _saved_as(version))
     return redirect(_plan_url(child, SLUG_OF[layout.key]))
 
 
@@ -553,3 +553,8 @@ def plan_family_copy_pdf(request, family, child):
     response["Content-Disposition"] = f'attachment; filename="safety-plan-{family.reference or family.pk}.pdf"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _saved_as(version) -> str:
+    """ "Added a worry: …. Saved as version 3." without a doubled full stop."""
+    return f"{version.what_changed.rstrip('.')}. Saved as version {version.number}."

@@ -9,17 +9,10 @@ from playwright.sync_api import expect
 
 from safety_plans import services
 from safety_plans.models import PersonOfConcern, SafetyPlan, Worry
-from tests.browser import conftest as browser_fixtures
 from tests.browser.test_journeys import blocking_violations, describe, screenshot
 
 pytestmark = pytest.mark.browser
 
-# The browser fixtures of tests/browser, which pytest only gives to the tests below that folder.
-browser = browser_fixtures.browser
-page = browser_fixtures.page
-sign_in = browser_fixtures.sign_in
-_reference_data = browser_fixtures._reference_data
-_fast_password_hashing = browser_fixtures._fast_password_hashing
 
 
 def url(cast, name, *args):
