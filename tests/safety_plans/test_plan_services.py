@@ -8,7 +8,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from core.errors import EditConflict
-from deadlines.models import Deadline
+from deadlines.models import Deadline, Notification, OverdueFlag
+from deadlines.services import raise_overdue_flags
 from safety_plans import comparison, services
 from safety_plans.models import Commitment, PersonOfConcern, PlanStep, PlanVersion, SafetyPlan, Worry
 
@@ -186,3 +187,22 @@ def test_the_review_date_is_a_deadline(cast):
     plan.review_on = None
     services.safety_plan_save(user=cast.key_worker, plan=plan, expected_version=1)
     assert not _open_deadlines(plan).exists()
+
+
+def test_a_review_and_a_commitment_past_their_dates_are_flagged_once_through_the_shared_job(cast):
+    today = timezone.localdate()
+    plan = start_plan(cast, review_on=today - datetime.timedelta(days=1))
+    add_row(plan, cast.key_worker, Commitment(who="School", commitment="Ring Mum about absences",
+                                              due_on=today - datetime.timedelta(days=2)))
+    assert raise_overdue_flags().flagged == 2
+    assert raise_overdue_flags(now=timezone.now() + datetime.timedelta(minutes=5)).flagged == 0
+    assert set(OverdueFlag.objects.values_list("deadline__kind", flat=True)) == {"plan:review", "plan:commitment"}
+    # The family's key worker and the team's manager are told, in the application and by e-mail.
+    told = set(Notification.objects.values_list("recipient", "channel"))
+    people = (cast.key_worker, cast.manager)
+    assert told == {(person.pk, channel) for person in people for channel in ("in_app", "email")}
+    # Done, it is resolved.
+    commitment = Commitment.objects.get()
+    services.commitment_mark_done(user=cast.key_worker, plan=SafetyPlan.objects.get(pk=plan.pk),
+                                  commitment=commitment, expected_version=plan.version)
+    assert OverdueFlag.objects.get(deadline__kind="plan:commitment").resolved_at is not None
