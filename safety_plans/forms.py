@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from core.forms import DateInput, PlainTextMixin, not_in_future
+from safety_plans.comparison import TEXT_PARTS
 from safety_plans.models import Commitment, PersonOfConcern, PlanStep, SafetyPlan, SafetyRating, Worry
 
 
@@ -37,23 +38,7 @@ class SafetyPlanForm(PlanVersionMixin, PlainTextMixin, forms.ModelForm):
 
     class Meta:
         model = SafetyPlan
-        fields = [
-            "what_is_working_well",
-            "protective_people_and_places",
-            "peer_groups",
-            "places_and_times",
-            "online_platforms",
-            "school",
-            "warning_signs",
-            "parent_words",
-            "child_words",
-            "emergency_contacts",
-            "police_references",
-            "review_on",
-            "agreed_by",
-            "agreed_on",
-            "internal_notes",
-        ]
+        fields = TEXT_PARTS  # the one list of the plan's text parts, in the order the plan reads
         labels = {"protective_people_and_places": "Protective people and places"}
         help_texts = {
             "internal_notes": "Not in the family's copy.",

@@ -362,20 +362,28 @@ def plan_row_add(request, family, child, kind):
     form = ROW_FORMS[layout.model](request.POST, instance=layout.model(plan=current),
                                    auto_id=f"id_{kind}_new_%s")
     if form.is_valid():
-        try:
-            version = services.plan_row_save(user=request.user, plan=current, row=form.instance,
-                                             expected_version=form.cleaned_data["version"])
-        except EditConflict:
-            return _row_conflict(request, family, child, layout, form)
-        except services.NothingToSave as nothing:
-            return _nothing_changed(request, family, child, current, layout, nothing)
-        except UserFixableError as error:
-            add_to_form(form, error)
-        else:
-            return _after_save(request, family, child, current, layout, version)
+        saved = _save_row(request, family, child, current, layout, form)
+        if saved is not None:
+            return saved
     if request.htmx:
         return _list_response(request, family, child, current, layout, adding_form=form)
     return _row_form_page(request, family, child, current, layout, form=form)
+
+
+def _save_row(request, family, child, current, layout, form, row_pk=None):
+    """Save a valid row form through the one write path; the response to send, or None when the
+    form now carries an error to show."""
+    try:
+        version = services.plan_row_save(user=request.user, plan=current, row=form.instance,
+                                         expected_version=form.cleaned_data["version"])
+    except EditConflict:
+        return _row_conflict(request, family, child, layout, form, row_pk=row_pk)
+    except services.NothingToSave as nothing:
+        return _nothing_changed(request, family, child, current, layout, nothing)
+    except UserFixableError as error:
+        add_to_form(form, error)
+        return None
+    return _after_save(request, family, child, current, layout, version)
 
 
 @_child_view("GET", "POST")
@@ -399,17 +407,9 @@ def plan_row_edit(request, family, child, kind, row_pk):
     if form.is_valid():
         if row is None:
             return _row_conflict(request, family, child, layout, form, row_pk=row_pk)
-        try:
-            version = services.plan_row_save(user=request.user, plan=current, row=form.instance,
-                                             expected_version=form.cleaned_data["version"])
-        except EditConflict:
-            return _row_conflict(request, family, child, layout, form, row_pk=row_pk)
-        except services.NothingToSave as nothing:
-            return _nothing_changed(request, family, child, current, layout, nothing)
-        except UserFixableError as error:
-            add_to_form(form, error)
-        else:
-            return _after_save(request, family, child, current, layout, version)
+        saved = _save_row(request, family, child, current, layout, form, row_pk=row_pk)
+        if saved is not None:
+            return saved
     if row is None:
         raise Http404
     if request.htmx:
