@@ -388,8 +388,10 @@ class ExplainEverything:
 
     def __call__(self, execute, sql, params, many, context):
         raw = context["cursor"].cursor  # psycopg2's cursor: not through the wrappers again
-        if sql.lstrip().upper().startswith("SELECT"):
-            return execute(sql, params, many, context)  # reads the job needs the rows of (watermark, counts)
+        if sql.lstrip().upper().startswith(("SELECT", "SET", "ANALYZE")):
+            # Reads the job needs the rows of (watermark, counts), and settings and statistics,
+            # which have no plan.
+            return execute(sql, params, many, context)
         if not self.plans:
             raw.execute("SET CONSTRAINTS ALL IMMEDIATE")
         started = time.perf_counter()
@@ -533,7 +535,7 @@ def explain_statements(statements):
     plans = []
     with transaction.atomic(), connection.cursor() as cursor:
         for sql, params in statements:
-            if not is_statement(sql) or sql.lstrip().upper().startswith("SELECT"):
+            if not is_statement(sql) or sql.lstrip().upper().startswith(("SELECT", "SET", "ANALYZE")):
                 continue
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
             plans.append((sql, "\n".join(r[0] for r in cursor.fetchall())))
