@@ -44,9 +44,11 @@ INSTALLED_APPS = [
     "core",
     "staff",
     "families",
+    "agencies",
     "deadlines",
     "referrals",
     "safety_plans",
+    "meetings",
     "demo",
 ]
 

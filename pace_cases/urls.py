@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("", include("families.urls")),
     path("", include("safety_plans.urls")),
+    path("", include("meetings.urls")),
     path("", include("deadlines.urls")),
     path("", include("referrals.urls")),
 ]

@@ -134,6 +134,10 @@ class MilestoneRecord(models.Model):
 
 class SocialWorkerAllocation(models.Model):
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="social_workers")
+    # The social worker in the directory of professionals, where they are in it; the name is kept too.
+    professional = models.ForeignKey(
+        "agencies.Professional", on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
+    )
     name = models.CharField(max_length=120)
     team = models.CharField(max_length=120, blank=True)
     allocated_on = models.DateField("from")

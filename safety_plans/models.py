@@ -133,6 +133,8 @@ class Commitment(PlanItem):
                                                                          "“Police”, “Children's social care”.")
     commitment = models.TextField("what they commit to", max_length=2000)
     owner = models.CharField("who makes sure it happens", max_length=200, blank=True)
+    # The agency in the directory, where it is in it; "who" is kept as written.
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     due_on = models.DateField("by when", null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
 
