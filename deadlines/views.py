@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core import audit
 from core import selectors as core_selectors
 from core.errors import UserFixableError, saved
+from core.spreadsheets import safe_cell
 from core.working_days import calendar_source, library_years
 from deadlines import calendar as calendar_changes
 from deadlines import outbox as outbox_service
@@ -96,7 +97,7 @@ def queue_export(request):
         acknowledged_at = timezone.localtime(flag.acknowledged_at) if flag.acknowledged_at else None
         writer.writerow(
             [
-                _cell(value)
+                safe_cell(value)
                 for value in (
                     row.family.reference,
                     row.deadline.label,
@@ -115,11 +116,6 @@ def queue_export(request):
     return response
 
 
-def _cell(value):
-    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @require_GET
