@@ -441,3 +441,42 @@ class FollowUp(models.Model):
 
     def is_overdue_on(self, day: date):
         return not self.is_done and self.due_on < day
+
+
+class Handover(models.Model):
+    """A family handed to a new key worker: its summary waits on their home page until they mark it
+    read. Written by families.handover.handover_create when the key worker changes to someone."""
+
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="handovers")
+    # A notice to one person, not part of the family's record (the audit log keeps that): it goes
+    # with their account.
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="handovers_received")
+    # Empty when the family had no key worker before.
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            # The home page: the signed-in person's hand-overs not yet read (families.handover.unread_handovers).
+            models.Index(fields=["to_user", "created_at"], condition=Q(read_at__isnull=True), name="handover_unread"),
+        ]
+        constraints = [
+            # A family handed away and back again before it was read is still one thing to read.
+            models.UniqueConstraint(
+                fields=["family", "to_user"], condition=Q(read_at__isnull=True), name="one_unread_handover_per_family"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.family} handed to {self.to_user}"
+
+    def get_additional_data(self):
+        return {"family_id": self.family_id}
+
+    @property
+    def is_read(self):
+        return self.read_at is not None

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 
+from agencies.forms import SamePersonMixin
 from core.forms import DateInput, DateTimeInput, PlainTextMixin, VersionField, not_in_future
 from families.models import LocalAuthority, Person
 from referrals.models import (
@@ -99,7 +100,14 @@ class MilestoneForm(PlainTextMixin, forms.Form):
         return cleaned
 
 
-class SocialWorkerForm(PlainTextMixin, forms.ModelForm):
+class SocialWorkerForm(SamePersonMixin, PlainTextMixin, forms.ModelForm):
+    """Suggests the social worker already in the directory under a close spelling: linking keeps the
+    name as typed and records the allocation against them (allocation.professional)."""
+
+    person_name_field = "name"
+    same_person_yes = "Yes, it is {person}: link to them"
+    same_person_no = "No, this is someone else"
+
     class Meta:
         model = SocialWorkerAllocation
         fields = ["name", "team", "allocated_on"]
@@ -108,6 +116,11 @@ class SocialWorkerForm(PlainTextMixin, forms.ModelForm):
 
     def clean_allocated_on(self):
         return not_in_future(self.cleaned_data["allocated_on"])
+
+    def clean(self):
+        cleaned = super().clean()
+        self.instance.professional = self.same_person
+        return cleaned
 
 
 class ParentUpdateForm(PlainTextMixin, forms.ModelForm):
