@@ -11,3 +11,7 @@ class DeadlinesConfig(AppConfig):
         from deadlines.models import OverdueFlag
 
         auditlog.register(OverdueFlag)
+
+        from deadlines import timeline
+
+        timeline.register_sources()

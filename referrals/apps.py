@@ -27,6 +27,10 @@ class ReferralsConfig(AppConfig):
         ))
         deadline_kinds.register()
 
+        from referrals import timeline
+
+        timeline.register_sources()
+
         from deadlines.signals import deadlines_rescheduled
 
         deadlines_rescheduled.connect(_refresh_next_due, dispatch_uid="referrals.refresh_next_due")

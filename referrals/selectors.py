@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from core.working_days import Allowance
@@ -44,7 +44,7 @@ def family_referrals(family, now: datetime | None = None) -> list[ReferralSummar
             last_heard_on=Max("parent_updates__received_on"),
             made_at=Subquery(made_at),
         )
-        .order_by("-created_at")
+        .order_by(F("made_at").desc(nulls_last=True), "-created_at")
     )
     return [
         ReferralSummary(

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -11,7 +11,8 @@ from core.working_days import calendar_source
 from deadlines.selectors import flag_for_manager
 from families import permissions
 from families.models import Family
-from referrals import figures, selectors, services
+from families.timeline_forms import TimelineFilterForm
+from referrals import figures, pack, selectors, services
 from referrals.figures import PeriodForm
 from referrals.forms import (
     EscalationForm,
@@ -71,7 +72,48 @@ def referral_chronology(request, pk, referral_pk):
     family, referral = _family_and_referral(request.user, pk, referral_pk)
     audit.record_view(family)
     page = selectors.referral_page(referral)
-    return render(request, "referrals/chronology.html", {"family": family, "page": page, "referral": referral})
+    header = pack.pack_header(family, request.user, referrals=[referral], period="The whole referral",
+                              kinds="Milestones, what was due, updates, social workers and escalations", now=page.now)
+    return render(request, "referrals/chronology.html",
+                  {"family": family, "page": page, "referral": referral, "header": header})
+
+
+def _pack_for(request, pk, *, until_chosen=False):
+    """The family (404 unless the user may see it), the filter form, and the pack it asks for: None
+    while the form has errors, or (``until_chosen``) before a period and kinds are chosen."""
+    family = permissions.family_for(request.user, pk)
+    form = TimelineFilterForm(request.GET or None)
+    if (form.is_bound and not form.is_valid()) or (until_chosen and not form.is_bound):
+        return family, form, None
+    return family, form, pack.chronology_pack(family, request.user, form.query())
+
+
+@require_GET
+@login_required
+def chronology_pack(request, pk):
+    """The chronology pack of a chosen period and kinds, as a page to print."""
+    family, form, chosen = _pack_for(request, pk, until_chosen=True)
+    if chosen is not None:
+        audit.record_export(user=request.user, families=[family], export="chronology pack (print)")
+    return render(request, "referrals/pack.html", {
+        "family": family, "form": form, "pack": chosen, "query_string": request.GET.urlencode(),
+        "pack_limit": pack.PACK_LIMIT,
+        "rows": [(entry, pack.moment_text(entry)) for entry in chosen.entries] if chosen else [],
+    })
+
+
+@require_GET
+@login_required
+def chronology_pack_pdf(request, pk):
+    family, form, chosen = _pack_for(request, pk)
+    if chosen is None:
+        return render(request, "referrals/pack.html", {"family": family, "form": form, "pack": None}, status=400)
+    audit.record_export(user=request.user, families=[family], export="chronology pack (PDF)")
+    response = HttpResponse(pack.render_pdf(chosen), content_type="application/pdf")
+    # The family's reference, never a name: a file name ends up in download lists and logs.
+    response["Content-Disposition"] = f'attachment; filename="chronology-{family.reference or family.pk}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -27,6 +27,10 @@ class SafetyPlansConfig(AppConfig):
         auditlog.register(MissingEpisode, exclude_fields=["version"])
         deadline_kinds.register()
 
+        from safety_plans import timeline
+
+        timeline.register_sources()
+
         from families import sections
         from safety_plans import intelligence, missing, selectors
 

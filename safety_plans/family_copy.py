@@ -4,26 +4,19 @@ One function decides what the copy holds (``family_copy``); the print page and t
 that, so neither can show more than the other. The team's own notes (``internal_notes``) are never
 in it, nor who recorded what.
 
-The PDF is drawn with fpdf2. fpdf2 ships no font beyond the PDF core fonts, which cover Latin-1
-only; a DejaVu Sans installed on the machine (Debian's fonts-dejavu-core) is used when present, so
-every name prints as written. Without it, characters beyond Latin-1 are written as their nearest
-plain letters ("’" as "'", "Ł" as "L") rather than refused.
+The PDF is drawn with core.pdf (its font, and plain letters when no Unicode font is installed).
 """
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 from django.utils import timezone
 from django.utils.formats import date_format
-from fpdf import FPDF
 
+from core import pdf
+from core.pdf import UNICODE_FONTS, latin1  # noqa: F401 - the names this module has always offered
 from safety_plans.models import Commitment
 from safety_plans.selectors import latest_ratings
-
-_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
-UNICODE_FONTS = [(_DEJAVU / "DejaVuSans.ttf", _DEJAVU / "DejaVuSans-Bold.ttf")]
 
 
 @dataclass(frozen=True)
@@ -122,73 +115,16 @@ def family_copy(plan, *, latest=None) -> FamilyCopy:
 
 # --------------------------------------------------------------- the PDF
 
-# Typographic marks the core fonts lack, and letters that do not decompose to a base letter.
-_PLAIN = str.maketrans({
-    "‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"', "″": '"',
-    "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-", "…": "...", "•": "-", "\u00a0": " ",
-    "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Œ": "OE", "œ": "oe", "Ŀ": "L", "ŀ": "l", "ſ": "s",
-})
-
-
-def latin1(text: str) -> str:
-    """``text`` in the core fonts' Latin-1: kept where it can be, else its plain letters, else "?"."""
-    text = text.translate(_PLAIN)
-    out = []
-    for char in text:
-        try:
-            char.encode("latin-1")
-            out.append(char)
-            continue
-        except UnicodeEncodeError:
-            pass
-        plain = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-        try:
-            out.append(plain.encode("latin-1").decode("latin-1") if plain else "?")
-        except UnicodeEncodeError:
-            out.append("?")
-    return "".join(out)
-
-
-class _CopyPDF(FPDF):
-    def __init__(self, copy: FamilyCopy, fonts):
-        super().__init__(format="A4")
-        self.copy = copy
-        if fonts:
-            regular, bold = fonts
-            self.add_font("body", "", str(regular))
-            self.add_font("body", "B", str(bold))
-            self.family_name, self.plain = "body", str
-        else:
-            self.family_name, self.plain = "helvetica", latin1
-        self.set_margins(18, 18, 18)
-        self.set_auto_page_break(auto=True, margin=18)
-
-    def footer(self):
-        self.set_y(-12)
-        self.set_font(self.family_name, "", 8)
-        self.cell(0, 5, self.plain(f"{self.copy.title} · version {self.copy.version_number} · page {self.page_no()}"),
-                  align="C")
-
-    def write_text(self, text: str, *, size=11, style="", gap=1.5):
-        self.set_font(self.family_name, style, size)
-        self.multi_cell(0, size * 0.5, self.plain(text), new_x="LMARGIN", new_y="NEXT")
-        self.ln(gap)
-
 
 def _unicode_fonts():
-    for regular, bold in UNICODE_FONTS:
-        if regular.is_file() and bold.is_file():
-            return regular, bold
-    return None
+    return pdf.installed_fonts(UNICODE_FONTS)
 
 
 def render_pdf(copy: FamilyCopy) -> bytes:
-    pdf = _CopyPDF(copy, _unicode_fonts())
-    pdf.set_title(pdf.plain(copy.title))
-    pdf.set_lang("en-GB")
-    pdf.set_creator("Pace Cases")
-    pdf.add_page()
-    pdf.write_text(copy.title, size=18, style="B", gap=2)
+    document = pdf.DocumentPDF(_unicode_fonts(), footer_text=f"{copy.title} · version {copy.version_number}")
+    document.set_title(document.plain(copy.title))
+    document.add_page()
+    document.write_text(copy.title, size=18, style="B", gap=2)
     details = [f"Version {copy.version_number}" + (f", saved {_day(copy.saved_on)}" if copy.saved_on else "")]
     if copy.review_on:
         details.append(f"We will look at this plan again by {_day(copy.review_on)}.")
@@ -196,15 +132,15 @@ def render_pdf(copy: FamilyCopy) -> bytes:
         details.append(f"Agreed by {copy.agreed_by}" + (f" on {_day(copy.agreed_on)}." if copy.agreed_on else "."))
     details.append(f"Family reference {copy.family_reference}. Printed {_day(copy.printed_on)}.")
     for line in details:
-        pdf.write_text(line, size=10, gap=0.5)
-    pdf.ln(3)
+        document.write_text(line, size=10, gap=0.5)
+    document.ln(3)
     for section in copy.sections:
-        pdf.write_text(section.title, size=13, style="B", gap=1)
+        document.write_text(section.title, size=13, style="B", gap=1)
         if section.text:
-            pdf.write_text(section.text)
+            document.write_text(section.text)
         for item in section.items:
             for label, text in item.lines:
-                pdf.write_text(f"{label}: {text}", gap=0.3)
-            pdf.ln(2)
-        pdf.ln(2)
-    return bytes(pdf.output())
+                document.write_text(f"{label}: {text}", gap=0.3)
+            document.ln(2)
+        document.ln(2)
+    return bytes(document.output())

@@ -1,0 +1,72 @@
+"""Meetings and the actions agreed at them on the family timeline. Registered in
+MeetingsConfig.ready: one query for the meetings (with their actions counted) and one for the
+actions done."""
+
+from django.db.models import Count, Q
+from django.urls import reverse
+
+from families.timeline import TimelineEntry, TimelineSource, entry_key, newest, register, start_of_day, window
+from meetings.models import Meeting, MeetingAction
+
+
+def _meeting_url(family_id, meeting_id):
+    return reverse("meetings:detail", args=[family_id, meeting_id])
+
+
+def _meeting_detail(meeting) -> str:
+    parts = []
+    if meeting.action_count:
+        parts.append(f"{meeting.action_count} action{'' if meeting.action_count == 1 else 's'} agreed: "
+                     f"{meeting.done_count} done, {meeting.dropped_count} dropped.")
+    if meeting.parent_attended:
+        parts.append("The parent attended.")
+    elif meeting.parent_invited:
+        parts.append("The parent was invited but did not attend.")
+    else:
+        parts.append("The parent was not invited.")
+    return " ".join(parts)
+
+
+def _meetings(family, user, *, before, since, limit):
+    meetings = (
+        Meeting.objects.filter(family=family)
+        .filter(window("held_at", "meeting", before=before, since=since))
+        .annotate(
+            action_count=Count("actions"),
+            done_count=Count("actions", filter=Q(actions__status=MeetingAction.Status.DONE)),
+            dropped_count=Count("actions", filter=Q(actions__status=MeetingAction.Status.DROPPED)),
+        )
+        .order_by("-held_at", "-pk")[:limit]
+    )
+    done = (
+        MeetingAction.objects.filter(meeting__family=family, status=MeetingAction.Status.DONE)
+        .filter(window("done_on", "meeting.action", before=before, since=since, day=True))
+        .select_related("meeting", "agency")
+        .order_by("-done_on", "-pk")[:limit]
+    )
+    entries = [
+        TimelineEntry(
+            when=meeting.held_at, kind="meeting", title=meeting.get_kind_display(),
+            detail=_meeting_detail(meeting), url=_meeting_url(family.pk, meeting.pk),
+            key=entry_key("meeting", meeting.pk),
+        )
+        for meeting in meetings
+    ]
+    entries += [
+        TimelineEntry(
+            when=start_of_day(action.done_on), kind="meeting", title=f"Action done: {action.description}",
+            detail=" ".join(part for part in (
+                f"By {action.agency_label}." if action.agency_label else "",
+                f"Agreed at the {action.meeting.get_kind_display().lower()}.",
+                action.evidence,
+            ) if part),
+            url=_meeting_url(family.pk, action.meeting_id), key=entry_key("meeting.action", action.pk),
+            day_only=True,
+        )
+        for action in done
+    ]
+    return newest(entries, limit)
+
+
+def register_sources():
+    register(TimelineSource(kind="meeting", label="Meetings and actions", read=_meetings))
