@@ -13,6 +13,7 @@ class FamiliesConfig(AppConfig):
             Family,
             FamilyTransfer,
             FollowUp,
+            Handover,
             Membership,
             Person,
             Relationship,
@@ -24,10 +25,14 @@ class FamiliesConfig(AppConfig):
         auditlog.register(Family, exclude_fields=["updated_at", "version"])
         auditlog.register(Person, exclude_fields=["version", "phone_digits"], m2m_fields={"exploitation_types"})
         auditlog.register(Contact, m2m_fields={"support_given"})
-        for model in (Consent, FamilyTransfer, FollowUp, Relationship, RiskLevelChange):
+        for model in (Consent, FamilyTransfer, FollowUp, Handover, Relationship, RiskLevelChange):
             auditlog.register(model)
         # Who is in which team, in what role, decides who sees which families: every change is kept.
         auditlog.register(Team, exclude_fields=["version"])
         auditlog.register(Membership)
         # Accounts are made on the teams pages; only who the person is and whether they may sign in.
         auditlog.register(User, include_fields=["email", "full_name", "is_active"])
+
+        from families import timeline_sources
+
+        timeline_sources.register_sources()

@@ -65,7 +65,6 @@ class FamilyPage:
     family: Family
     carers: list
     children: list
-    contacts: list
     follow_ups: list
     consents: list
     transfers: list
@@ -80,17 +79,11 @@ def family_page(family: Family) -> FamilyPage:
             "relationships_as_carer__child",
         ).order_by("kind", "date_of_birth", "first_name")
     )
-    contacts = list(
-        family.contacts.select_related("worker", "spoke_with")
-        .prefetch_related("support_given")
-        .order_by("-occurred_at")
-    )
     follow_ups = list(family.follow_ups.select_related("owner", "done_by").order_by("done_at", "due_on"))
     return FamilyPage(
         family=family,
         carers=[p for p in people if not p.is_child],
         children=[p for p in people if p.is_child],
-        contacts=contacts,
         follow_ups=follow_ups,
         consents=list(family.consents.select_related("given_by", "recorded_by")),
         transfers=list(family.transfers.select_related("from_team", "to_team", "transferred_by")),

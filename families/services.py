@@ -18,6 +18,7 @@ from core.concurrency import save_if_unchanged
 from core.errors import UserFixableError
 from core.validators import phone_digits
 from families import permissions
+from families.handover import handover_create
 from families.models import (
     Consent,
     Contact,
@@ -92,7 +93,10 @@ def family_update(*, user, family: Family, expected_version: int) -> Family:
     else:
         family.closure_reason = ""
         family.closed_on = None
-    return save_if_unchanged(family, expected_version)
+    save_if_unchanged(family, expected_version)
+    if family.key_worker_id != previous_key_worker_id:
+        handover_create(user=user, family=family, from_user_id=previous_key_worker_id)
+    return family
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,7 @@ def family_transfer(*, user, family: Family, to_team, reason: str, expected_vers
     if to_team.pk == family.team_id:
         raise UserFixableError("The family is already with this team.", field="to_team")
     may_see = permissions.people_who_may_see(to_team.pk)
+    previous_key_worker_id = family.key_worker_id
     key_worker_removed = None
     if family.key_worker_id and not may_see.filter(pk=family.key_worker_id).exists():
         key_worker_removed = family.key_worker
@@ -153,6 +158,9 @@ def family_transfer(*, user, family: Family, to_team, reason: str, expected_vers
     )
     family.team = to_team
     save_if_unchanged(family, expected_version)
+    # A transfer only ever removes a key worker today; one that gave the family a new one would hand it over.
+    if family.key_worker_id != previous_key_worker_id:
+        handover_create(user=user, family=family, from_user_id=previous_key_worker_id)
     # One save per follow-up (a family has a handful open), so that each change is in the audit log.
     for follow_up in stranded:
         follow_up.owner = given_to

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from families import views
+from families import timeline_views, views
 
 app_name = "families"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("families/<int:pk>/", views.family_detail, name="detail"),
     path("families/<int:pk>/edit/", views.family_edit, name="edit"),
     path("families/<int:pk>/history/", views.family_history, name="history"),
+    path("families/<int:pk>/timeline/", timeline_views.family_timeline, name="timeline"),
     path("families/<int:pk>/transfer/", views.family_transfer, name="transfer"),
     path("families/<int:pk>/people/new/<str:kind>/", views.person_add, name="person_add"),
     path("families/<int:pk>/people/<int:person_pk>/edit/", views.person_edit, name="person_edit"),

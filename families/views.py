@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core import audit
 from core.errors import UserFixableError, add_to_form, saved
-from families import permissions, postcodes, sections, selectors, services
+from families import permissions, postcodes, sections, selectors, services, timeline_views
 from families.forms import (
     AddCarerForm,
     AddChildForm,
@@ -105,6 +105,7 @@ def family_detail(request, pk):
             "sections": sections.sections_for(family, request.user),
             "top_sections": sections.sections_for(family, request.user, "top"),
             "can_transfer": permissions.can_transfer(request.user, family),
+            **timeline_views.timeline_context(request, family, limit=timeline_views.FAMILY_PAGE_ENTRIES),
         },
     )
 

@@ -226,6 +226,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 OVERDUE_CHECK_MINUTES = env.integer("OVERDUE_CHECK_MINUTES", 5)
 # A deadline this many working days away or fewer is shown as "due soon".
 DEADLINE_WARNING_WORKING_DAYS = env.integer("DEADLINE_WARNING_WORKING_DAYS", 2)
+# The charity whose service Pace Cases is: named at the head of every chronology pack.
+CHARITY_NAME = env.string("CHARITY_NAME", "Parents Against Child Exploitation (Pace)")
 CELERY_BEAT_SCHEDULE = {
     "raise-overdue-flags": {
         "task": "deadlines.tasks.raise_overdue_flags",

@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from pace_cases.views import home
+from pace_cases.views import handover_history, handover_read, home
 
 admin.site.site_header = "Pace Cases administration"
 
 urlpatterns = [
     path("", home, name="home"),
+    path("handovers/<int:pk>/history/", handover_history, name="handover_history"),
+    path("handovers/<int:pk>/read/", handover_read, name="handover_read"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -18,4 +20,5 @@ urlpatterns = [
     path("", include("meetings.urls")),
     path("", include("deadlines.urls")),
     path("", include("referrals.urls")),
+    path("", include("agencies.urls")),
 ]

@@ -2,13 +2,17 @@
 it may read from all of them; no app imports it."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from core import audit
+from families import handover as family_handover
 from families import permissions
 from families import selectors as family_selectors
 from families.models import Role
+from pace_cases import handover
 from referrals import selectors as referral_selectors
 from safety_plans import plo_home
 
@@ -26,7 +30,26 @@ def home(request):
     work = family_selectors.my_work(request.user, include_team=role in permissions.MANAGING_ROLES)
     template = HOME_TEMPLATES.get(role, "home/caseworker.html")
     waiting = referral_selectors.waiting_on_csc(request.user)
-    context = {"work": work, "role": role, "waiting": waiting}
+    context = {"work": work, "role": role, "waiting": waiting, "handovers": handover.handovers_for(request.user)}
     if role == Role.PLO:
         context["plo"] = plo_home.plo_work(request.user, timezone.localdate())
     return render(request, template, context)
+
+
+@require_GET
+@login_required
+def handover_history(request, pk):
+    """A hand-over's latest timeline entries, loaded into the home page after it (see handovers_for)."""
+    received = family_handover.unread_handover_for(request.user, pk)
+    audit.record_view(received.family)
+    entries = handover.recent_history(received, request.user)
+    return render(request, "home/_handover_history.html", {"handover": received, "entries": entries})
+
+
+@require_POST
+@login_required
+def handover_read(request, pk):
+    family_handover.handover_mark_read(user=request.user, pk=pk)
+    if request.htmx:
+        return HttpResponse("")
+    return redirect("home")

@@ -80,6 +80,12 @@ def check_the_plos_work():
     shared = IntelligenceEntry.objects.exclude(registration_key="").values("registration_key").annotate(
         families=Count("family", distinct=True)).filter(families__gte=2)
     assert shared.exists()
+    from meetings.models import MeetingAction
+
+    states = set(MeetingAction.objects.values_list("status", flat=True))
+    assert states == {"open", "done", "dropped"}
+    assert MeetingAction.objects.filter(chases__isnull=False).exists()
+    assert Deadline.objects.filter(kind="meeting:action", met_at__isnull=True, cancelled_at__isnull=True).exists()
 
 
 def check_teams_and_sign_ins(output):

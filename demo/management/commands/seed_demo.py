@@ -24,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from agencies.models import Agency, Professional
 from deadlines.services import raise_overdue_flags
 from families import services
 from families.models import (
@@ -41,6 +42,8 @@ from families.models import (
     Team,
 )
 from families.postcodes import local_authority_for_postcode
+from meetings import services as meeting_services
+from meetings.models import Meeting, MeetingAction
 from referrals import services as referral_services
 from referrals.models import Milestone, ParentUpdate, Referral, SocialWorkerAllocation, ThresholdRule
 from safety_plans import intelligence, missing
@@ -441,6 +444,7 @@ class Command(BaseCommand):
                 self._create_family(plan)
             self._local_threshold()
             self._safety_work()
+            self._meetings()
             # Deadlines that passed while the demo "happened" are flagged as the periodic job would.
             flagged = raise_overdue_flags().flagged
         elapsed = clock.monotonic() - started
@@ -566,6 +570,55 @@ class Command(BaseCommand):
                 source="Screenshots Mum kept", passed_to_police_on=self.today - timedelta(days=18),
                 police_officer_or_unit="West Midlands Police, exploitation team", police_reference="WM-26-003102",
             ))
+
+    def _meetings(self):
+        """A MACE meeting for a Birmingham family with actions in every state: done on time, done
+        late, dropped with a reason, chased, open and overdue, open and not yet due."""
+        plo = self.users["plo"]
+        family = Family.objects.filter(team=self.teams[BIRMINGHAM], status=Family.Status.OPEN).order_by("pk").first()
+        if family is None:
+            return
+        held = timezone.now() - timedelta(days=21)
+        child = family.people.filter(kind=Person.Kind.CHILD).order_by("pk").first()
+        with set_actor(plo):
+            authority = family.local_authority
+            agencies = {
+                kind: Agency.objects.get_or_create(name=name, local_authority=authority, defaults={"kind": kind})[0]
+                for kind, name in (
+                    (Agency.Kind.CSC, "Birmingham Children's Trust"), (Agency.Kind.POLICE, "West Midlands Police"),
+                    (Agency.Kind.SCHOOL, "Park Hill Academy"), (Agency.Kind.HEALTH, "School nursing service"),
+                )
+            }
+            social_worker = Professional.objects.create(agency=agencies[Agency.Kind.CSC], full_name="Jo O'Neill",
+                                                        role="Social worker")
+            meeting = meeting_services.meeting_record(
+                user=plo, meeting=Meeting(family=family, kind=Meeting.Kind.MACE, held_at=held, parent_invited=True,
+                                          parent_attended=True, parent_received_minutes=True,
+                                          minutes_accurate=Meeting.MinutesAccurate.PARTLY,
+                                          parent_correction="I said the car came twice a week, not once."),
+                children=[child] if child else [], agencies=list(agencies.values()), professionals=[social_worker],
+            )
+            agreed = held.date()
+            actions = [
+                ("Share the car's registration with the police intelligence unit", Agency.Kind.CSC, 2, "done", 1),
+                ("Visit the address where Tyler was found", Agency.Kind.POLICE, 7, "done", 12),
+                ("Refer to the youth club's mentoring scheme", Agency.Kind.HEALTH, 14, "dropped", 0),
+                ("Tell Mum the same day about any missed lesson", Agency.Kind.SCHOOL, 5, "open", 0),
+                ("Arrange a return home interview after every episode", Agency.Kind.CSC, 10, "open", 0),
+                ("Review the safety plan with the family", Agency.Kind.CSC, 30, "open", 0),
+            ]
+            for description, kind, due_in, state, done_after in actions:
+                action = meeting_services.action_add(user=plo, meeting=meeting, action=MeetingAction(
+                    description=description, agency=agencies[kind], due_on=agreed + timedelta(days=due_in)))
+                if state == "done":
+                    meeting_services.action_mark_done(user=plo, action=action, done_on=agreed + timedelta(
+                        days=done_after), evidence="Confirmed at the core group", expected_version=action.version)
+                elif state == "dropped":
+                    meeting_services.action_drop(user=plo, action=action, reason="The family chose another scheme",
+                                                 expected_version=action.version)
+                elif due_in < 21:
+                    meeting_services.action_chase(user=plo, action=action, chased_on=self.today - timedelta(days=3),
+                                                  how="Rang the school office", expected_version=action.version)
 
     def _safety_plan(self, plo, family, child, *, overdue_review):
         plan = SafetyPlan(child=child, family=family, what_is_working_well=(
