@@ -2,11 +2,11 @@
 MeetingsConfig.ready: one query for the meetings (with their actions counted) and one for the
 actions done."""
 
-from django.db.models import Count, Q
 from django.urls import reverse
 
 from families.timeline import TimelineEntry, TimelineSource, entry_key, newest, register, start_of_day, window
 from meetings.models import Meeting, MeetingAction
+from meetings.selectors import completion, with_completion
 
 
 def _meeting_url(family_id, meeting_id):
@@ -15,9 +15,10 @@ def _meeting_url(family_id, meeting_id):
 
 def _meeting_detail(meeting) -> str:
     parts = []
-    if meeting.action_count:
-        parts.append(f"{meeting.action_count} action{'' if meeting.action_count == 1 else 's'} agreed: "
-                     f"{meeting.done_count} done, {meeting.dropped_count} dropped.")
+    progress = completion(meeting)
+    if progress.counted or progress.dropped:
+        # The same words as the meeting's own page: "2 of 30 done, 5 overdue".
+        parts.append(f"Actions agreed: {progress}.")
     if meeting.parent_attended:
         parts.append("The parent attended.")
     elif meeting.parent_invited:
@@ -29,13 +30,8 @@ def _meeting_detail(meeting) -> str:
 
 def _meetings(family, user, *, before, since, limit):
     meetings = (
-        Meeting.objects.filter(family=family)
-        .filter(window("held_at", "meeting", before=before, since=since))
-        .annotate(
-            action_count=Count("actions"),
-            done_count=Count("actions", filter=Q(actions__status=MeetingAction.Status.DONE)),
-            dropped_count=Count("actions", filter=Q(actions__status=MeetingAction.Status.DROPPED)),
-        )
+        with_completion(Meeting.objects.filter(family=family).filter(window("held_at", "meeting", before=before,
+                                                                            since=since)))
         .order_by("-held_at", "-pk")[:limit]
     )
     done = (
