@@ -4,6 +4,7 @@ from agencies import selectors
 from agencies.models import Agency, Professional
 from core.forms import PlainTextMixin, VersionField
 from families.models import LocalAuthority
+from families.selectors import local_authorities_to_choose
 
 SOMEONE_ELSE = "someone_else"
 
@@ -86,11 +87,7 @@ class AgencyForm(PlainTextMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        current = LocalAuthority.objects.filter(is_current=True)
-        if self.instance.local_authority_id:
-            # An agency of an authority since abolished can still be saved unchanged.
-            current = current | LocalAuthority.objects.filter(pk=self.instance.local_authority_id)
-        self.fields["local_authority"].queryset = current
+        self.fields["local_authority"].queryset = local_authorities_to_choose(self.instance.local_authority_id)
         self.fields["local_authority"].empty_label = "National (every area)"
 
 

@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from core.validators import phone_digits
-from families.models import Contact, Family, FollowUp, Person, RiskLevelChange
+from families.models import Contact, Family, FollowUp, LocalAuthority, Person, RiskLevelChange
 from families.permissions import team_ids, visible_families
 
 SEARCH_LIMIT = 20
@@ -134,3 +134,12 @@ def my_work(user, *, include_team=False) -> MyWork:
         team_follow_ups_overdue=team_overdue,
         today=today,
     )
+
+
+def local_authorities_to_choose(keeping_id=None):
+    """The current local authorities, and the one ``keeping_id`` names even if it has since been
+    abolished, so a record that names it can still be saved unchanged."""
+    current = LocalAuthority.objects.filter(is_current=True)
+    if keeping_id:
+        current = current | LocalAuthority.objects.filter(pk=keeping_id)
+    return current

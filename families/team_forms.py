@@ -5,7 +5,8 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 
 from core.forms import PlainTextMixin, VersionField
 from core.validators import reject_markup
-from families.models import LocalAuthority, Role, Team
+from families.models import Role, Team
+from families.selectors import local_authorities_to_choose
 from staff.models import User
 
 
@@ -18,11 +19,7 @@ class TeamForm(PlainTextMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        current = LocalAuthority.objects.filter(is_current=True)
-        if self.instance.local_authority_id:
-            # A team kept with an authority since abolished can still be saved unchanged.
-            current = current | LocalAuthority.objects.filter(pk=self.instance.local_authority_id)
-        self.fields["local_authority"].queryset = current
+        self.fields["local_authority"].queryset = local_authorities_to_choose(self.instance.local_authority_id)
 
     def clean(self):
         cleaned = super().clean()
