@@ -85,6 +85,7 @@ class MeetingAction(models.Model):
     due_on = models.DateField("by when", null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     done_on = models.DateField(null=True, blank=True)
+    dropped_on = models.DateField(null=True, blank=True)
     dropped_reason = models.CharField("why it was dropped", max_length=500, blank=True)
     evidence = models.CharField(max_length=500, blank=True, help_text="What shows it was done.")
     position = models.PositiveIntegerField(default=0)

@@ -201,6 +201,7 @@ def action_drop(*, user, action: MeetingAction, reason: str, expected_version: i
     _check_open(action, "dropped")
     action.status = MeetingAction.Status.DROPPED
     action.dropped_reason = reason
+    action.dropped_on = timezone.localdate()
     _claim(action, expected_version)
     return action
 
@@ -212,6 +213,7 @@ def action_reopen(*, user, action: MeetingAction, expected_version: int) -> Meet
         raise UserFixableError("This action is already open.")
     action.status = MeetingAction.Status.OPEN
     action.done_on = None
+    action.dropped_on = None
     action.dropped_reason = ""
     _claim(action, expected_version)
     return action

@@ -40,6 +40,13 @@ def _meetings(family, user, *, before, since, limit):
         .select_related("meeting", "agency")
         .order_by("-done_on", "-pk")[:limit]
     )
+    dropped = (
+        MeetingAction.objects.filter(meeting__family=family, status=MeetingAction.Status.DROPPED,
+                                     dropped_on__isnull=False)
+        .filter(window("dropped_on", "meeting.dropped", before=before, since=since, day=True))
+        .select_related("meeting", "agency")
+        .order_by("-dropped_on", "-pk")[:limit]
+    )
     entries = [
         TimelineEntry(
             when=meeting.held_at, kind="meeting", title=meeting.get_kind_display(),
@@ -60,6 +67,19 @@ def _meetings(family, user, *, before, since, limit):
             day_only=True,
         )
         for action in done
+    ]
+    entries += [
+        TimelineEntry(
+            when=start_of_day(action.dropped_on), kind="meeting", title=f"Action dropped: {action.description}",
+            detail=" ".join(part for part in (
+                f"By {action.agency_label}." if action.agency_label else "",
+                f"Agreed at the {action.meeting.get_kind_display().lower()}.",
+                f"Why: {action.dropped_reason}",
+            ) if part),
+            url=_meeting_url(family.pk, action.meeting_id), key=entry_key("meeting.dropped", action.pk),
+            day_only=True,
+        )
+        for action in dropped
     ]
     return newest(entries, limit)
 

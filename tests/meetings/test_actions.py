@@ -10,6 +10,7 @@ from django.utils import timezone
 from core.errors import EditConflict, UserFixableError
 from deadlines.models import Deadline, OverdueFlag
 from deadlines.services import raise_overdue_flags
+from families.timeline import timeline_for
 from meetings import selectors, services
 from meetings.models import ActionChase, Meeting, MeetingAction
 from tests.meetings.factories import AgencyFactory, MeetingActionFactory, MeetingFactory, ProfessionalFactory
@@ -246,3 +247,18 @@ def test_the_kind_is_registered_with_a_link_to_the_action(cast, meeting):
     assert (kind.label, kind.group) == ("Action agreed at a meeting", "Meetings")
     deadline = Deadline.objects.get(subject_id=action.pk)
     assert kinds.links_for([deadline]) == {deadline.pk: meeting.get_absolute_url() + f"#action-{action.pk}"}
+
+
+@pytest.mark.django_db
+def test_a_dropped_action_keeps_its_day_and_reason_on_the_family_timeline(cast):
+    meeting = services.meeting_record(user=cast.key_worker, meeting=Meeting(
+        family=cast.family, kind=Meeting.Kind.MACE, held_at=timezone.now() - datetime.timedelta(days=3)))
+    action = services.action_add(user=cast.key_worker, meeting=meeting,
+                                 action=MeetingAction(description="Refer to the mentoring scheme"))
+    services.action_drop(user=cast.key_worker, action=action, reason="The family chose another scheme",
+                         expected_version=action.version)
+    action.refresh_from_db()
+    assert action.dropped_on == timezone.localdate()
+    [entry] = [e for e in timeline_for(cast.family, cast.key_worker).entries if e.title.startswith("Action dropped")]
+    assert entry.title == "Action dropped: Refer to the mentoring scheme"
+    assert "Why: The family chose another scheme" in entry.detail
