@@ -99,3 +99,17 @@ def similar_professionals(name: str, agency: Agency | None = None, *, limit: int
     agency_pk = agency.pk if agency is not None else None
     matches.sort(key=lambda pair: (pair[1].agency_id != agency_pk, -pair[0], pair[1].full_name, pair[1].pk))
     return [professional for _, professional in matches[:limit]]
+
+
+def agency_named(name: str, *, local_authority_id=None):
+    """The directory's agency of exactly this name (any case) in the authority, or a national one;
+    None when the name is someone's own words ("Mum", "Grandad"), which stay free text."""
+    name = " ".join((name or "").split())
+    if not name:
+        return None
+    return (
+        Agency.objects.filter(name__iexact=name)
+        .filter(Q(local_authority_id=local_authority_id) | Q(local_authority__isnull=True))
+        .order_by(F("local_authority").asc(nulls_last=True))
+        .first()
+    )

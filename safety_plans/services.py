@@ -15,6 +15,7 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from agencies.selectors import agency_named
 from core.concurrency import save_if_unchanged
 from core.errors import EditConflict, UserFixableError
 from deadlines import services as deadlines
@@ -131,6 +132,8 @@ def plan_row_save(*, user, plan: SafetyPlan, row, expected_version: int, what_ch
     row.plan = plan
     if adding:
         row.position = _next_position(row)
+    if isinstance(row, Commitment):
+        row.agency = agency_named(row.who, local_authority_id=plan.family.local_authority_id)
     row.save()
     summary = comparison.row_summary(layout, {layout.summary_field: getattr(row, layout.summary_field)})
     default = f"{'Added' if adding else 'Changed'} {layout.noun}: {summary}"

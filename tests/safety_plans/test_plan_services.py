@@ -206,3 +206,16 @@ def test_a_review_and_a_commitment_past_their_dates_are_flagged_once_through_the
     services.commitment_mark_done(user=cast.key_worker, plan=SafetyPlan.objects.get(pk=plan.pk),
                                   commitment=commitment, expected_version=plan.version)
     assert OverdueFlag.objects.get(deadline__kind="plan:commitment").resolved_at is not None
+
+
+def test_a_commitment_by_an_agency_in_the_directory_is_linked_to_it(cast):
+    from agencies.models import Agency
+
+    school = Agency.objects.create(name="Park Hill Academy", kind=Agency.Kind.SCHOOL,
+                                   local_authority=cast.family.local_authority)
+    plan = start_plan(cast)
+    by_school = add_row(plan, cast.key_worker, Commitment(who="park hill academy", commitment="Ring Mum"))
+    by_mum = add_row(plan, cast.key_worker, Commitment(who="Mum", commitment="Keep the screenshots"))
+    assert Commitment.objects.get(pk=by_school.pk).agency == school
+    assert Commitment.objects.get(pk=by_mum.pk).agency is None
+    assert Commitment.objects.get(pk=by_school.pk).who == "park hill academy"  # as written
