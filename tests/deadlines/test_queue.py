@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -170,7 +171,7 @@ def test_local_authority_is_the_referrals_where_the_deadline_is_about_one(cast, 
 def test_acknowledgement_is_shown(cast, manager_client):
     referral_flag(cast.family, acknowledged_at=NOW, acknowledged_by=cast.manager,
                   acknowledgement_note="Rang the duty team")
-    content = manager_client.get(QUEUE).content.decode()
+    content = unescape(manager_client.get(QUEUE).content.decode())
     assert f"By {cast.manager.full_name}, 30 Nov 2026" in content
     assert "Rang the duty team" in content
 

@@ -3,6 +3,7 @@ team. Anyone else would be e-mailed about a family that is a 404 to them, and a 
 would never reach their My work."""
 
 import datetime
+from html import unescape
 
 import pytest
 from django.contrib.messages import get_messages
@@ -135,7 +136,7 @@ def test_a_follow_up_given_to_a_teammate_is_on_their_my_work(cast, key_worker_cl
 def test_edit_form_says_when_the_key_worker_has_left_the_team(cast, key_worker_client):
     cast.family.key_worker = cast.outsider
     cast.family.save()
-    page = key_worker_client.get(reverse("families:edit", args=[cast.family.pk])).content.decode()
+    page = unescape(key_worker_client.get(reverse("families:edit", args=[cast.family.pk])).content.decode())
     assert f"{cast.outsider} is no longer in the {cast.family.team} and cannot see this family" in page
 
 

@@ -1,5 +1,7 @@
 """The administrators' pages for teams, memberships and accounts."""
 
+from html import unescape
+
 import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
@@ -207,7 +209,7 @@ def test_removing_someone_clears_their_key_work_and_passes_on_their_follow_ups(a
     response = admin_client.post(
         reverse("families:team_membership_remove", args=[team.pk, leaving.pk]), follow=True
     )
-    page = response.content.decode()
+    page = unescape(response.content.decode())
     assert "2 families no longer have a key worker" in page
     assert f"1 open follow-up passed to {manager}" in page
     assert f"1 open follow-up passed to {colleague}" in page
