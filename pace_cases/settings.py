@@ -278,5 +278,7 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
+        # The PDF library's font subsetting reports every table it prunes, for every PDF.
+        "fontTools": {"level": "WARNING"},
     },
 }
