@@ -64,47 +64,43 @@ def _entry(family, entry_pk):
     return get_object_or_404(family.intelligence.select_related("child"), pk=entry_pk)
 
 
-@login_required
-def intelligence_edit(request, pk, entry_pk):
+def _entry_page(request, pk, entry_pk, *, make_form, done, title):
+    """A page that saves a change to one entry through intelligence_update, with its version check."""
     family = _family_with_intelligence(request.user, pk)
     entry = _entry(family, entry_pk)
-    form = EditIntelligenceEntryForm(request.POST or None, instance=entry, family=family,
-                                     initial={"version": entry.version})
+    form = make_form(request.POST or None, entry, family)
     if form.is_valid() and saved(
         form,
         lambda: intelligence.intelligence_update(
             user=request.user, entry=form.instance, expected_version=form.cleaned_data["version"]
         ),
     ):
-        messages.success(request, "Entry saved.")
+        messages.success(request, done)
         return redirect(_log_url(family) + f"#entry-{entry.pk}")
     audit.record_view(family)
     return render(
         request,
         "safety_plans/intelligence_form.html",
-        {"family": family, "form": form, "title": "Edit an intelligence entry"},
+        {"family": family, "form": form, "entry": entry, "title": title},
+    )
+
+
+@login_required
+def intelligence_edit(request, pk, entry_pk):
+    return _entry_page(
+        request, pk, entry_pk, done="Entry saved.", title="Edit an intelligence entry",
+        make_form=lambda data, entry, family: EditIntelligenceEntryForm(
+            data, instance=entry, family=family, initial={"version": entry.version}),
     )
 
 
 @login_required
 def intelligence_police(request, pk, entry_pk):
     """Record that the entry was passed to the police: when, to whom, their reference, what came of it."""
-    family = _family_with_intelligence(request.user, pk)
-    entry = _entry(family, entry_pk)
-    form = PassedToPoliceForm(request.POST or None, instance=entry, initial={"version": entry.version})
-    if form.is_valid() and saved(
-        form,
-        lambda: intelligence.intelligence_update(
-            user=request.user, entry=form.instance, expected_version=form.cleaned_data["version"]
-        ),
-    ):
-        messages.success(request, "Saved what the police were told.")
-        return redirect(_log_url(family) + f"#entry-{entry.pk}")
-    audit.record_view(family)
-    return render(
-        request,
-        "safety_plans/intelligence_form.html",
-        {"family": family, "form": form, "entry": entry, "title": "Passed to the police"},
+    return _entry_page(
+        request, pk, entry_pk, done="Saved what the police were told.", title="Passed to the police",
+        make_form=lambda data, entry, family: PassedToPoliceForm(data, instance=entry,
+                                                                 initial={"version": entry.version}),
     )
 
 
