@@ -1,45 +1,17 @@
 "use strict";
 
-// Ctrl+Enter (or Cmd+Enter) saves any form marked data-submit-shortcut, as the button does.
+// In a form marked data-submit-shortcut, only the save button and Ctrl+Enter (or Cmd+Enter) save:
+// Enter in a one-line box does not send a half-filled form (browsers submit on it by default).
+const SUBMITTING_INPUTS = new Set(["submit", "image", "button", "reset"]);
 document.addEventListener("keydown", (event) => {
-  if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+  if (event.key !== "Enter" || event.isComposing) return;
   const form = event.target.closest && event.target.closest("form[data-submit-shortcut]");
-  if (form) {
+  if (!form) return;
+  if (event.ctrlKey || event.metaKey) {
     event.preventDefault();
     form.requestSubmit();
-  }
-});
-
-// Search: arrow keys move between results, Enter in the box opens the first result,
-// Escape clears. "/" anywhere outside a field jumps to the search box.
-document.addEventListener("keydown", (event) => {
-  const input = document.getElementById("family-search-input");
-  if (!input) return;
-  const results = () => Array.from(document.querySelectorAll("#family-search-results a.list-group-item"));
-  const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(event.target.tagName) || event.target.isContentEditable;
-  if (event.key === "/" && !typing) {
+  } else if (event.target.tagName === "INPUT" && !SUBMITTING_INPUTS.has(event.target.type)) {
     event.preventDefault();
-    input.focus();
-    return;
-  }
-  const inResults = event.target.closest && event.target.closest("#family-search-results");
-  if (event.target === input) {
-    if (event.key === "ArrowDown" && results().length) {
-      event.preventDefault();
-      results()[0].focus();
-    } else if (event.key === "Enter" && results().length) {
-      event.preventDefault();
-      window.location.assign(results()[0].href);
-    } else if (event.key === "Escape") {
-      input.value = "";
-      document.getElementById("family-search-results").innerHTML = "";
-    }
-  } else if (inResults && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
-    event.preventDefault();
-    const items = results();
-    const index = items.indexOf(event.target) + (event.key === "ArrowDown" ? 1 : -1);
-    if (index < 0) input.focus();
-    else if (index < items.length) items[index].focus();
   }
 });
 
