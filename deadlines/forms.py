@@ -1,6 +1,6 @@
 from django import forms
 
-from core.forms import DateInput, PlainTextMixin
+from core.forms import PlainTextMixin, UKDateField
 from core.models import BankHolidayChange
 from core.working_days import Calendar
 
@@ -64,9 +64,8 @@ class BankHolidayChangeForm(PlainTextMixin, forms.Form):
         label="Change", choices=BankHolidayChange.Change.choices, widget=forms.RadioSelect,
         error_messages={"required": "Choose whether the day is added or withdrawn."},
     )
-    day = forms.DateField(
-        label="Day", widget=DateInput(),
-        error_messages={"required": "Enter the day.", "invalid": "Enter a real date, for example 19/09/2022."},
+    day = UKDateField(
+        label="Day", error_messages={"required": "Enter the day."},
     )
     name = forms.CharField(
         label="Name of the day", max_length=100,

@@ -38,7 +38,7 @@ class RoleField(forms.ChoiceField):
         super().__init__(choices=Role.choices, **kwargs)
 
 
-class MembershipAddForm(forms.Form):
+class MembershipAddForm(PlainTextMixin, forms.Form):
     email = forms.EmailField(label="E-mail address", help_text="Of someone who already has an account.")
     role = RoleField()
 
@@ -50,11 +50,11 @@ class MembershipAddForm(forms.Form):
         return member
 
 
-class MembershipRoleForm(forms.Form):
+class MembershipRoleForm(PlainTextMixin, forms.Form):
     role = RoleField()
 
 
-class StaffAccountForm(forms.Form):
+class StaffAccountForm(PlainTextMixin, forms.Form):
     """A new account with a temporary password, which the administrator gives the person in person
     and which they change after signing in (Change password)."""
 

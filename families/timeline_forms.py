@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
 
-from core.forms import DateInput
+from core.forms import UKDateField
 from families import timeline
 
 
@@ -50,8 +50,8 @@ def _day(day: date) -> str:
 
 class TimelineFilterForm(forms.Form):
     kinds = forms.MultipleChoiceField(label="Show", required=False, widget=forms.CheckboxSelectMultiple)
-    from_date = forms.DateField(label="From", required=False, widget=DateInput(attrs={"class": "form-control"}))
-    to_date = forms.DateField(label="To", required=False, widget=DateInput(attrs={"class": "form-control"}))
+    from_date = UKDateField(label="From", required=False)
+    to_date = UKDateField(label="To", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -32,9 +32,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django import forms
-
-from core.forms import DateInput
+from core.forms import UKDateField
 from core.working_days import LONDON
 from meetings.models import MeetingAction
 from referrals.figures import PeriodForm
@@ -355,4 +353,4 @@ class MeetingPeriodForm(PeriodForm):
     """The delay figures' period (the last twelve months unless chosen; five years at most), for
     the meetings the actions were agreed at."""
 
-    start = forms.DateField(label="Meetings held from", widget=DateInput())
+    start = UKDateField(label="Meetings held from")

@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from agencies.models import name_key
-from core.forms import DateInput, DateTimeInput, PlainTextMixin, VersionField, not_in_future
+from core.forms import PlainTextMixin, UKDateField, UKDateTimeField, VersionField, not_in_future
 from families.models import Person
 from meetings import selectors
 from meetings.models import Meeting, MeetingAction
@@ -61,12 +61,12 @@ class MeetingForm(PlainTextMixin, forms.ModelForm):
             "parent_correction": "What the parent says the minutes got wrong or left out, as they put it.",
         }
         widgets = {
-            "held_at": DateTimeInput(),
             "children": forms.CheckboxSelectMultiple,
             "agencies": forms.CheckboxSelectMultiple,
             "parent_correction": _rows(3),
             "notes": _rows(4),
         }
+        field_classes = {"held_at": UKDateTimeField}
 
     def __init__(self, *args, family, **kwargs):
         super().__init__(*args, **kwargs)
@@ -113,7 +113,7 @@ class ActionForm(PlainTextMixin, forms.Form):
     owner_name = forms.CharField(
         label="Who", required=False, max_length=MeetingAction._meta.get_field("owner_name").max_length,
     )
-    due_on = forms.DateField(label="By when", required=False, widget=DateInput())
+    due_on = UKDateField(label="By when", required=False)
 
     def __init__(self, *args, family, meeting, **kwargs):
         super().__init__(*args, **kwargs)
@@ -156,7 +156,7 @@ class ActionForm(PlainTextMixin, forms.Form):
 
 
 class ActionDoneForm(PlainTextMixin, forms.Form):
-    done_on = forms.DateField(label="Done on", widget=DateInput())
+    done_on = UKDateField(label="Done on")
     evidence = forms.CharField(
         label="What shows it was done", required=False,
         max_length=MeetingAction._meta.get_field("evidence").max_length,
@@ -178,7 +178,7 @@ class ActionDropForm(PlainTextMixin, forms.Form):
 
 
 class ActionChaseForm(PlainTextMixin, forms.Form):
-    chased_on = forms.DateField(label="Chased on", widget=DateInput())
+    chased_on = UKDateField(label="Chased on")
     how = forms.CharField(
         label="How", required=False, max_length=300, help_text="For example “Rang the school office”.",
     )

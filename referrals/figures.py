@@ -31,7 +31,7 @@ from django import forms
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from core.forms import DateInput
+from core.forms import PlainTextMixin, UKDateField
 from core.working_days import LONDON, working_days_between
 from referrals.models import Milestone, MilestoneRecord, Referral
 
@@ -240,9 +240,9 @@ def default_period(today: date) -> tuple[date, date]:
     return date(today.year - 1, today.month, 1), today
 
 
-class PeriodForm(forms.Form):
-    start = forms.DateField(label="Referrals made from", widget=DateInput())
-    end = forms.DateField(label="to", widget=DateInput())
+class PeriodForm(PlainTextMixin, forms.Form):
+    start = UKDateField(label="Referrals made from")
+    end = UKDateField(label="to")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

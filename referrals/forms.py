@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from agencies.forms import SamePersonMixin
-from core.forms import DateInput, DateTimeInput, PlainTextMixin, VersionField, not_in_future
+from core.forms import PlainTextMixin, UKDateField, UKDateTimeField, VersionField, not_in_future
 from families.models import LocalAuthority, Person
 from referrals.models import (
     Escalation,
@@ -15,11 +15,11 @@ from referrals.models import (
 
 
 class ReferralForm(PlainTextMixin, forms.ModelForm):
-    concern_raised_at = forms.DateTimeField(
-        label="When the concern was first raised", required=False, widget=DateTimeInput(),
+    concern_raised_at = UKDateTimeField(
+        label="When the concern was first raised", required=False,
         help_text="Leave empty if it is the same as the referral.",
     )
-    referral_made_at = forms.DateTimeField(label="When the referral was made", widget=DateTimeInput())
+    referral_made_at = UKDateTimeField(label="When the referral was made")
 
     class Meta:
         model = Referral
@@ -69,7 +69,7 @@ class ReferralDetailsForm(PlainTextMixin, forms.ModelForm):
 
 class MilestoneForm(PlainTextMixin, forms.Form):
     milestone = forms.ChoiceField(label="What happened")
-    occurred_at = forms.DateTimeField(label="When", widget=DateTimeInput())
+    occurred_at = UKDateTimeField(label="When")
     decision = forms.ChoiceField(
         choices=[("", "---------"), *Referral.Decision.choices], required=False,
         help_text="Needed when recording the decision.",
@@ -111,7 +111,7 @@ class SocialWorkerForm(SamePersonMixin, PlainTextMixin, forms.ModelForm):
     class Meta:
         model = SocialWorkerAllocation
         fields = ["name", "team", "allocated_on"]
-        widgets = {"allocated_on": DateInput()}
+        field_classes = {"allocated_on": UKDateField}
         labels = {"name": "Social worker's name", "team": "Their team", "allocated_on": "Allocated on"}
 
     def clean_allocated_on(self):
@@ -127,7 +127,7 @@ class ParentUpdateForm(PlainTextMixin, forms.ModelForm):
     class Meta:
         model = ParentUpdate
         fields = ["received_on", "channel", "summary"]
-        widgets = {"received_on": DateInput()}
+        field_classes = {"received_on": UKDateField}
         labels = {"received_on": "When the family heard", "channel": "How", "summary": "What they were told"}
 
     def __init__(self, *args, **kwargs):
@@ -143,7 +143,8 @@ class EscalationForm(PlainTextMixin, forms.ModelForm):
     class Meta:
         model = Escalation
         fields = ["kind", "to_whom", "sent_at", "note"]
-        widgets = {"sent_at": DateTimeInput(), "note": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"sent_at": UKDateTimeField}
+        widgets = {"note": forms.Textarea(attrs={"rows": 3})}
         labels = {"kind": "What was sent", "to_whom": "Sent to", "sent_at": "When it was sent"}
         help_texts = {"to_whom": "A role or a team, for example “Team manager, assessment team”."}
 
@@ -156,8 +157,8 @@ class EscalationForm(PlainTextMixin, forms.ModelForm):
         return not_in_future(self.cleaned_data["sent_at"], "The date it was sent cannot be in the future.")
 
 
-class EscalationResponseForm(forms.Form):
-    response_received_at = forms.DateTimeField(label="When the response came", widget=DateTimeInput())
+class EscalationResponseForm(PlainTextMixin, forms.Form):
+    response_received_at = UKDateTimeField(label="When the response came")
     version = VersionField()
 
     def clean_response_received_at(self):

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from core.forms import DateInput, PlainTextMixin, not_in_future
+from core.forms import PlainTextMixin, UKDateField, not_in_future
 from safety_plans.comparison import TEXT_PARTS
 from safety_plans.models import Commitment, PersonOfConcern, PlanStep, SafetyPlan, SafetyRating, Worry
 
@@ -55,10 +55,9 @@ class SafetyPlanForm(PlanVersionMixin, PlainTextMixin, forms.ModelForm):
             "parent_words": _rows(3),
             "child_words": _rows(3),
             "emergency_contacts": _rows(2),
-            "review_on": DateInput(),
-            "agreed_on": DateInput(),
             "internal_notes": _rows(2),
         }
+        field_classes = {"review_on": UKDateField, "agreed_on": UKDateField}
 
     def clean_agreed_on(self):
         agreed = self.cleaned_data["agreed_on"]
@@ -94,7 +93,8 @@ class CommitmentForm(PlanRowForm):
     class Meta:
         model = Commitment
         fields = ["who", "commitment", "owner", "due_on", "status"]
-        widgets = {"commitment": _rows(2), "due_on": DateInput()}
+        widgets = {"commitment": _rows(2)}
+        field_classes = {"due_on": UKDateField}
 
 
 ROW_FORMS = {Worry: WorryForm, PersonOfConcern: PersonOfConcernForm, PlanStep: PlanStepForm,
@@ -107,7 +107,8 @@ class SafetyRatingForm(PlainTextMixin, forms.ModelForm):
         fields = ["rated_by", "score", "rated_on", "note"]
         labels = {"score": "Rating (0 to 10)"}
         help_texts = {"score": "0 means not safe at all; 10 means as safe as can be."}
-        widgets = {"score": forms.NumberInput(attrs={"min": 0, "max": 10}), "rated_on": DateInput()}
+        widgets = {"score": forms.NumberInput(attrs={"min": 0, "max": 10})}
+        field_classes = {"rated_on": UKDateField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

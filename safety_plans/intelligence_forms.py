@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.errors import UserFixableError
-from core.forms import DateInput, DateTimeInput, PlainTextMixin, VersionField, not_in_future
+from core.forms import PlainTextMixin, UKDateField, UKDateTimeField, VersionField, not_in_future
 from families.models import Person
 from safety_plans import intelligence
 from safety_plans.models import IntelligenceEntry
@@ -49,12 +49,12 @@ class IntelligenceEntryForm(PlainTextMixin, forms.ModelForm):
             "source",
         ]
         widgets = {
-            "observed_at": DateTimeInput(),
             "description": forms.Textarea(attrs={"rows": 4}),
             "registration": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             "phone": forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
             "handle": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         }
+        field_classes = {"observed_at": UKDateTimeField}
         labels = {"kind": "What it is", "child": "Which child it is about"}
         help_texts = {
             "observed_at": "As near as the family can say.",
@@ -119,7 +119,8 @@ class PassedToPoliceForm(PlainTextMixin, forms.ModelForm):
     class Meta:
         model = IntelligenceEntry
         fields = ["passed_to_police_on", "police_officer_or_unit", "police_reference", "outcome"]
-        widgets = {"passed_to_police_on": DateInput(), "outcome": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"outcome": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"passed_to_police_on": UKDateField}
         help_texts = {"outcome": "What the police did with it, if the family has been told."}
 
     def __init__(self, *args, **kwargs):
@@ -132,7 +133,7 @@ class PassedToPoliceForm(PlainTextMixin, forms.ModelForm):
         return not_in_future(self.cleaned_data["passed_to_police_on"], "This cannot be in the future.")
 
 
-class PoliceSheetForm(forms.Form):
+class PoliceSheetForm(PlainTextMixin, forms.Form):
     """What goes on a sheet for the police: the chosen entries, and the children's first names and
     dates of birth only if chosen. Nothing else about the family is ever on it."""
 

@@ -1,17 +1,17 @@
-"""Forms for a child's missing episodes. Times are entered in UK time (DateTimeInput) and
+"""Forms for a child's missing episodes. Times are entered in UK time (UKDateTimeField) and
 cleaned to aware datetimes; the rules between them (no return before going missing, one open
 episode at a time) are the services' (safety_plans.missing), shown next to the field."""
 
 from django import forms
 from django.utils import timezone
 
-from core.forms import DateTimeInput, PlainTextMixin, VersionField, not_in_future
+from core.forms import PlainTextMixin, UKDateTimeField, VersionField, not_in_future
 
 UK_TIME = "UK time."
 
 
 def _moment(label, *, required=True, help_text=UK_TIME):
-    return forms.DateTimeField(label=label, required=required, widget=DateTimeInput(), help_text=help_text)
+    return UKDateTimeField(label=label, required=required, help_text=help_text)
 
 
 def _this_minute():
@@ -24,7 +24,7 @@ class _MomentsNotInFuture:
     def clean(self):
         cleaned = super().clean()
         for name, field in self.fields.items():
-            if isinstance(field, forms.DateTimeField) and cleaned.get(name) is not None:
+            if isinstance(field, UKDateTimeField) and cleaned.get(name) is not None:
                 try:
                     not_in_future(cleaned[name])
                 except forms.ValidationError as error:

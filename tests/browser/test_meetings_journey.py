@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from families import services as family_services
 from families.models import Family, Role
 from meetings.models import MeetingAction
+from tests.browser.dates import fill_date
 from tests.browser.test_journeys import blocking_violations, describe, screenshot
 from tests.factories import MembershipFactory
 
@@ -30,7 +31,7 @@ def test_actions_agreed_at_a_meeting_are_counted_and_a_new_key_worker_is_handed_
     page.get_by_role("link", name="Record a meeting").first.click()
     page.get_by_label("What kind of meeting").select_option(label="Multi-agency child exploitation (MACE) meeting")
     when = timezone.localtime().replace(second=0, microsecond=0) - timezone.timedelta(hours=2)
-    page.locator("#id_held_at").fill(when.strftime("%Y-%m-%dT%H:%M"))
+    fill_date(page, "When", when)
     page.get_by_label("The parent was invited").check()
     page.get_by_label("The parent attended").check()
     page.get_by_role("button", name="Record the meeting").click()
@@ -50,7 +51,7 @@ def test_actions_agreed_at_a_meeting_are_counted_and_a_new_key_worker_is_handed_
     first = MeetingAction.objects.get(description="Share the registration with the intelligence unit")
     row = page.locator(f"#action-{first.pk}")
     row.locator("summary", has_text="Mark done").click()
-    row.get_by_label("Done on").fill(timezone.localdate().isoformat())
+    fill_date(row, "Done on", timezone.localdate())
     row.get_by_role("button", name="Mark done").click()
     expect(page.locator("#actions-list")).to_contain_text("1 of 3 done")
     problems["meeting with actions"] = blocking_violations(page)

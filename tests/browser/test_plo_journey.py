@@ -15,15 +15,11 @@ from pypdf import PdfReader
 from deadlines.models import Deadline
 from families.models import Role
 from safety_plans.models import MissingEpisode, PlanVersion, SafetyPlan
+from tests.browser.dates import fill_date
 from tests.browser.test_journeys import blocking_violations, describe, screenshot
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.browser
-
-
-def local_input(moment):
-    """A moment as a datetime-local box takes it, in UK time."""
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
 
 def test_plo_updates_the_plan_records_a_missing_episode_and_prints_the_familys_copy(page, sign_in, cast):
@@ -53,7 +49,7 @@ def test_plo_updates_the_plan_records_a_missing_episode_and_prints_the_familys_c
     network.get_by_label("Person or agency").fill("School")
     network.get_by_label("What they commit to").fill("Ring Mum the same day if Tyler misses a lesson.")
     due_on = timezone.localdate() + timedelta(days=7)
-    network.get_by_label("By when").fill(due_on.isoformat())
+    fill_date(network, "By when", due_on)
     network.get_by_role("button", name="Add a commitment").click()
     expect(network.get_by_role("status")).to_have_text(
         "Added a commitment: Ring Mum the same day if Tyler misses a lesson. Saved as version 3."
@@ -85,16 +81,18 @@ def test_plo_updates_the_plan_records_a_missing_episode_and_prints_the_familys_c
     went, back = timezone.now() - timedelta(hours=14), timezone.now() - timedelta(hours=2)
     page.goto(reverse("safety_plans:missing", args=[cast.family.pk, cast.child.pk]))
     page.get_by_role("link", name="Record that Tyler has gone missing").click()
-    page.get_by_label("When they went missing").fill(local_input(went))
+    fill_date(page, "When they went missing", went)
     page.get_by_label("Police reference").fill("WM-26-004417")
-    page.get_by_role("button", name="Save").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save").click()
     page.goto(cast.family.get_absolute_url())
     expect(page.get_by_role("alert").first).to_contain_text("Tyler has been missing since")
     problems["family page, missing now"] = blocking_violations(page)
     page.get_by_role("link", name="Record Tyler's return").first.click()
-    page.get_by_label("When they came back").fill(local_input(back))
+    fill_date(page, "When they came back", back)
     page.get_by_label("Where they were found").fill("Came home by himself")
-    page.get_by_role("button", name="Save").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save").click()
     problems["missing episodes"] = blocking_violations(page)
     episode = MissingEpisode.objects.get(child=cast.child)
     assert episode.police_reference == "WM-26-004417"

@@ -27,6 +27,7 @@ from families.models import LocalAuthority
 from referrals import services as referral_services
 from referrals.models import Escalation, Milestone, MilestoneRecord, Referral
 from staff.models import User
+from tests.browser.dates import date_group, fill_date, shown_date
 from tests.browser.test_journeys import blocking_violations, describe, long_date, screenshot
 from tests.factories import ChildFactory, FamilyFactory, PersonFactory, RelationshipFactory
 
@@ -175,10 +176,9 @@ def test_key_worker_records_a_referral_and_what_happened(page, sign_in, cast):
     referred_by.focus()
     page.keyboard.type("Our")
     expect(referred_by).to_have_value(Referral.ReferredBy.CHARITY)
-    made_at = page.get_by_label("When the referral was made")
-    made_at.fill(f"{made_on.isoformat()}T10:30")
+    made_at = fill_date(page, "When the referral was made", at_london(made_on, 10, 30))
     screenshot(page, "referral_form")
-    made_at.press("Control+Enter")
+    made_at.get_by_label("Time").press("Control+Enter")
 
     page.wait_for_url(re.compile(r"/families/\d+/referrals/\d+/$"))
     expect(page.get_by_role("status")).to_contain_text("Referral recorded.")
@@ -208,9 +208,8 @@ def test_key_worker_records_a_referral_and_what_happened(page, sign_in, cast):
     what.focus()
     page.keyboard.type("Referral ack")
     expect(what).to_have_value(Milestone.ACKNOWLEDGED)
-    when = page.get_by_role("textbox", name="When", exact=True)
-    when.fill(f"{made_on.isoformat()}T14:15")
-    when.press("Control+Enter")
+    when = fill_date(page, "When", at_london(made_on, 14, 15))
+    when.get_by_label("Time").press("Control+Enter")
 
     page.wait_for_url(f"**{referral.get_absolute_url()}")
     expect(page.get_by_role("status")).to_contain_text("Milestone recorded.")
@@ -291,7 +290,7 @@ def test_manager_filters_acknowledges_escalates_and_exports_the_overdue_queue(pa
     expect(kind).to_have_value(Escalation.Kind.COMPLAINT_1)
     sent_to = page.get_by_label("Sent to")
     sent_to.fill(SENT_TO)
-    sent_at_default = page.get_by_label("When it was sent").input_value()  # now, kept as it is
+    sent_at_default = shown_date(page, "When it was sent")  # now, kept as it is
     screenshot(page, "escalate")
     sent_to.press("Control+Enter")
 
@@ -303,7 +302,7 @@ def test_manager_filters_acknowledges_escalates_and_exports_the_overdue_queue(pa
     assert (escalation.referral, escalation.flag, escalation.created_by) == (to_birmingham, flag, cast.manager)
     assert (escalation.kind, escalation.to_whom) == (Escalation.Kind.COMPLAINT_1, SENT_TO)
     sent_at = escalation.sent_at.astimezone(LONDON)
-    assert sent_at.strftime("%Y-%m-%dT%H:%M") == sent_at_default
+    assert f"{sent_at.day}/{sent_at.month}/{sent_at.year} {sent_at:%H:%M}" == sent_at_default
     response = Deadline.objects.get(
         subject_type=ContentType.objects.get_for_model(Escalation), subject_id=escalation.pk
     )
@@ -375,7 +374,7 @@ def test_referral_and_queue_pages_have_no_serious_accessibility_problems(page, s
 
     page.goto(reverse("referrals:milestone", args=[cast.family.pk, referral.pk]))
     expect(page.get_by_label("What happened")).to_have_value(Milestone.DECISION)
-    page.get_by_role("textbox", name="When", exact=True).press("Control+Enter")  # the decision itself not chosen
+    date_group(page, "When").get_by_label("Day").press("Control+Enter")  # the decision itself not chosen
     decision = page.get_by_label("Decision", exact=True)
     expect(decision).to_have_attribute("aria-invalid", "true")
     expect(decision).to_have_accessible_description(re.compile(r"Choose what children's social care decided\."))

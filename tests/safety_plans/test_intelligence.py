@@ -19,6 +19,7 @@ from safety_plans.intelligence_views import LINKS_EXPORT, POLICE_SHEET_EXPORT
 from safety_plans.models import IntelligenceEntry
 from tests.conftest import client_for
 from tests.factories import ChildFactory, FamilyFactory, MembershipFactory, TeamFactory
+from tests.typed import shown_as_typed
 
 SEEN = "2026-03-14T21:30"
 
@@ -233,12 +234,14 @@ def test_editing_an_entry_on_another_platform_shows_its_name(cast, plo, plo_clie
     assert typed_value_shown(field_block(page, "other_platform"), "Kik")
 
 
+NEXT_MONTH = (timezone.localtime() + datetime.timedelta(days=31)).strftime("%Y-%m-%dT%H:%M")
 ERROR_CASES = [
     ("phone", {"phone": "07700 9001"}, "complete phone number"),
     ("registration", {"registration": "--"}, "letters and numbers"),
     ("platform", {"handle": "@big.dave"}, "which platform"),
     ("other_platform", {"platform": "other", "handle": "@big.dave"}, "Name the platform"),
-    ("observed_at", {"observed_at": "2099-01-01T10:00"}, "cannot be in the future"),
+    ("observed_at", {"observed_at": "2099-01-01T10:00"}, "check the year"),
+    ("observed_at", {"observed_at": NEXT_MONTH}, "cannot be in the future"),
     ("description", {"description": "<script>alert(1)</script>"}, "angle-bracket"),
 ]
 
@@ -267,6 +270,8 @@ def field_block(page, name):
 
 
 def typed_value_shown(block, typed):
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", typed):
+        return shown_as_typed(block, typed)  # in the day, month, year and time boxes
     return (f'value="{typed}"' in block and ("<select" not in block or f'value="{typed}" selected' in block)) or (
         f"\n{typed}</textarea>" in block
     )

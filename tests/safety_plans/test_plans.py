@@ -167,7 +167,7 @@ def test_a_row_with_a_mistake_comes_back_with_the_error(cast, key_worker_client)
     response = key_worker_client.post(url(cast, "plan_row_add", "worries"),
                                       {"who_is_worried": "Mum", "worry": "", "version": 1}, **HTMX)
     assert response.status_code == 200
-    assert "This field is required" in response.content.decode()
+    assert "Enter what we are worried about." in response.content.decode()
     assert not Worry.objects.exists()
     response = key_worker_client.post(url(cast, "plan_row_add", "worries"),
                                       {"who_is_worried": "Mum", "worry": "", "version": 1})
