@@ -28,3 +28,21 @@ document.addEventListener("htmx:afterSwap", (event) => {
 document.addEventListener("change", (event) => {
   if (event.target.dataset && event.target.dataset.autofilled) event.target.dataset.autofilled = "false";
 });
+
+// After a refused save, the error summary at the top takes focus, so a screen reader reads it and
+// the keyboard starts there; each of its links moves to the box with the problem.
+document.addEventListener("DOMContentLoaded", () => {
+  const summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
+});
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+  if (!link) return;
+  const field = document.getElementById(link.getAttribute("href").slice(1));
+  if (!field) return;
+  event.preventDefault();
+  // The question (a label or a legend) stays in view above the box.
+  const question = field.closest("fieldset") || field.closest(".mb-3") || field;
+  question.scrollIntoView();
+  field.focus({ preventScroll: true });
+});
