@@ -21,7 +21,9 @@ Ordinary writing with angle brackets is allowed: ``a < b``, ``x<y and y>z``, ``<
 """
 
 import re
+import unicodedata
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 
 # HTML, SVG and MathML element names (and a few obsolete ones browsers still honour). A "<"
@@ -65,6 +67,63 @@ def phone_digits(value: str) -> str:
     if digits.startswith("44") and value.strip().startswith("+"):
         digits = "0" + digits[2:]
     return digits
+
+
+def _whole_uk_number(value: str):
+    """``value`` parsed as a whole UK phone number, or None if it does not look like one."""
+    try:
+        number = phonenumbers.parse(value, "GB")
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code != 44 or not phonenumbers.is_possible_number(number):
+        return None
+    national = phonenumbers.national_significant_number(number)
+    # Too short, or a leading 0 kept: the start of a number ("07700 9"), not a whole one.
+    if len(national) < 7 or national.startswith("0"):
+        return None
+    return number
+
+
+def phone_key(value: str) -> str:
+    """A phone number reduced to the digits that stay the same however it is written: the national
+    significant number ("07700 900001", "+44 7700 900001" and caller ID's "447700900001" all give
+    "7700900001"), so a number stored one way is found when typed another. Text that is not a whole
+    UK number keeps its digits without the leading 0 or +44, so that the start of a number typed
+    into the search still matches the start of a stored one."""
+    digits = re.sub(r"\D", "", value or "")
+    if not digits:
+        return ""
+    number = _whole_uk_number(value)
+    if number is not None:
+        return phonenumbers.national_significant_number(number)
+    if value.strip().startswith("+") and digits.startswith("44"):
+        return digits[2:].removeprefix("0")
+    if digits.startswith("0044"):
+        return digits[4:].removeprefix("0")
+    return digits.removeprefix("0")
+
+
+def phone_for_display(value: str) -> str:
+    """A UK number in the national form people read out ("+447700900001" → "07700 900001"), or the
+    text as given when it is not a whole UK number."""
+    number = _whole_uk_number(value or "")
+    if number is None:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+# Letters that Unicode does not decompose into a base letter and an accent.
+_LETTERS_WITHOUT_DECOMPOSITION = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h"}
+)
+
+
+def name_key(value: str) -> str:
+    """A name reduced so that the ways people write it match: lower case, without accents, spaces
+    or punctuation ("Siobhán" and "siobhan" give "siobhan"; "O'Brien", "O’Brien" and "OBrien" give
+    "obrien"). Letters of other scripts are kept, so every name has a key."""
+    text = unicodedata.normalize("NFKD", value or "").casefold().translate(_LETTERS_WITHOUT_DECOMPOSITION)
+    return "".join(char for char in text if char.isalnum() and not unicodedata.combining(char))
 
 
 def validate_uk_phone(value: str):

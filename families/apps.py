@@ -10,6 +10,7 @@ class FamiliesConfig(AppConfig):
         from families.models import (
             Consent,
             Contact,
+            ContactRevision,
             Family,
             FamilyTransfer,
             FollowUp,
@@ -22,10 +23,14 @@ class FamiliesConfig(AppConfig):
         )
         from staff.models import User
 
-        auditlog.register(Family, exclude_fields=["updated_at", "version"])
-        auditlog.register(Person, exclude_fields=["version", "phone_digits"], m2m_fields={"exploitation_types"})
-        auditlog.register(Contact, m2m_fields={"support_given"})
-        for model in (Consent, FamilyTransfer, FollowUp, Handover, Relationship, RiskLevelChange):
+        auditlog.register(Family, exclude_fields=["updated_at", "version", "postcode_key"])
+        auditlog.register(
+            Person,
+            exclude_fields=["version", "phone_digits", "first_name_key", "last_name_key", "full_name_key"],
+            m2m_fields={"exploitation_types"},
+        )
+        auditlog.register(Contact, exclude_fields=["version"], m2m_fields={"support_given"})
+        for model in (Consent, ContactRevision, FamilyTransfer, FollowUp, Handover, Relationship, RiskLevelChange):
             auditlog.register(model)
         # Who is in which team, in what role, decides who sees which families: every change is kept.
         auditlog.register(Team, exclude_fields=["version"])

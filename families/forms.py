@@ -2,23 +2,21 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import pretty_name
 from django.urls import reverse_lazy
 from django.utils import timezone
 
-from core.forms import DateInput, DateTimeInput, PlainTextMixin, VersionField, not_in_future
+from core.forms import PlainTextMixin, UKDateField, VersionField, not_in_future
 from core.validators import validate_uk_phone
 from families import permissions, postcodes
 from families.models import (
     Consent,
-    Contact,
     ExploitationType,
     Family,
-    FollowUp,
     LocalAuthority,
     Membership,
     Person,
     Relationship,
-    SupportCategory,
     Team,
 )
 
@@ -38,6 +36,16 @@ def members_by_team(teams):
     for membership in memberships:
         groups.setdefault(membership.team.name, []).append((membership.user.pk, str(membership.user)))
     return [("", "---------"), *groups.items()]
+
+
+def mark_optional_fields(form):
+    """Add "(optional)" to the label of every field that may be left empty (the GOV.UK way: the
+    required ones are the rest). A tick box or a hidden field is left as it is. Called after the
+    messages are made (PlainTextMixin), so that they name the field without it."""
+    for name, field in form.fields.items():
+        if field.required or field.widget.is_hidden or isinstance(field.widget, forms.CheckboxInput):
+            continue
+        field.label = f"{field.label or pretty_name(name)} (optional)"
 
 
 class FamilyForm(PlainTextMixin, forms.ModelForm):
@@ -90,9 +98,16 @@ class FamilyForm(PlainTextMixin, forms.ModelForm):
 
 
 class NewFamilyForm(FamilyForm):
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), help_text="The team that will support the family.")
+    """Only what a first call always gives is required (how they reached us, and the team when
+    there is a choice); the rest can wait for a later call."""
 
-    field_order = ["team"]
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), help_text="The team that will support the family.")
+    # Ticked after the form showed families that may be this one (selectors.possible_duplicates).
+    different_family = forms.BooleanField(
+        label="This is a different family", required=False, help_text="Add it as a new family."
+    )
+
+    field_order = ["source", "team"]
 
     def __init__(self, *args, teams, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,6 +118,12 @@ class NewFamilyForm(FamilyForm):
         else:
             # The team is chosen on this same form, so group the people by team; clean() checks the pair.
             self.fields["key_worker"].choices = members_by_team(teams)
+        # It has a default (a phone call), so nothing needs choosing.
+        self.fields["preferred_channel"].required = False
+        mark_optional_fields(self)
+
+    def clean_preferred_channel(self):
+        return self.cleaned_data["preferred_channel"] or Family.Channel.PHONE
 
     def clean(self):
         cleaned = super().clean()
@@ -153,12 +174,30 @@ class PersonForm(PlainTextMixin, forms.ModelForm):
 
 class CarerForm(PersonForm):
     relationship_kind = forms.ChoiceField(
-        label="Relationship to the child", choices=Relationship.Kind.choices, initial=Relationship.Kind.MOTHER
+        label="Relationship to the child",
+        choices=Relationship.Kind.choices,
+        initial=Relationship.Kind.MOTHER,
+        required=False,
     )
 
     class Meta:
         model = Person
         fields = ["first_name", "last_name", "pronouns", "phone", "email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        mark_optional_fields(self)
+
+    def clean_relationship_kind(self):
+        return self.cleaned_data["relationship_kind"] or Relationship.Kind.OTHER
+
+
+class NewCarerForm(CarerForm):
+    """The first parent or carer, on the new-family form."""
+
+    class Meta(CarerForm.Meta):
+        # Beside the child's first name at the top of the form, so it says whose it is.
+        labels = {"first_name": "Parent or carer's first name"}
 
 
 class ChildForm(PersonForm):
@@ -184,7 +223,8 @@ class ChildForm(PersonForm):
             "placed_out_of_area",
             "phone",
         ]
-        widgets = {"date_of_birth": DateInput(), "additional_needs": forms.Textarea(attrs={"rows": 2})}
+        widgets = {"additional_needs": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"date_of_birth": UKDateField}
 
     def clean_date_of_birth(self):
         born = self.cleaned_data["date_of_birth"]
@@ -198,10 +238,15 @@ class ChildForm(PersonForm):
 
 
 class NewChildForm(ChildForm):
-    """The first child, on the new-family form: a short version."""
+    """The first child, on the new-family form: a short version, where only the first name is required."""
 
     class Meta(ChildForm.Meta):
         fields = ["first_name", "last_name", "date_of_birth", "exploitation_types", "risk_level"]
+        labels = {"first_name": "Child's first name"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        mark_optional_fields(self)
 
 
 class AddPersonMixin(forms.Form):
@@ -255,79 +300,12 @@ class EditChildForm(ChildForm):
         return cleaned
 
 
-class ContactForm(PlainTextMixin, forms.ModelForm):
-    support_given = forms.ModelMultipleChoiceField(
-        queryset=SupportCategory.objects.all(), widget=forms.CheckboxSelectMultiple, required=False
-    )
-
-    class Meta:
-        model = Contact
-        fields = [
-            "occurred_at",
-            "duration_minutes",
-            "channel",
-            "spoke_with",
-            "summary",
-            "support_given",
-            "handle_with_care",
-        ]
-        widgets = {
-            "occurred_at": DateTimeInput(),
-            "duration_minutes": forms.NumberInput(attrs={"min": 1, "max": 600}),
-            "summary": forms.Textarea(attrs={"rows": 6}),
-        }
-
-    def __init__(self, *args, family, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["spoke_with"].queryset = family.people.all()
-        self.fields["spoke_with"].label = "Who we spoke with"
-        if not self.is_bound:
-            self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
-
-    def clean_occurred_at(self):
-        return not_in_future(self.cleaned_data["occurred_at"], "The call cannot be in the future.")
-
-
-class FollowUpForm(PlainTextMixin, forms.ModelForm):
-    class Meta:
-        model = FollowUp
-        fields = ["description", "owner", "due_on"]
-        widgets = {"due_on": DateInput()}
-        labels = {"description": "Follow-up", "owner": "Who will do it", "due_on": "By when"}
-
-    def __init__(self, *args, colleagues, owner, optional=False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.optional = optional
-        self.fields["owner"].queryset = colleagues
-        self.fields["owner"].error_messages["invalid_choice"] = NOT_IN_FAMILYS_TEAM
-        self.fields["owner"].initial = owner
-        if optional:
-            for field in self.fields.values():
-                field.required = False
-
-    def is_empty(self):
-        return self.optional and not (self.data.get(self.add_prefix("description")) or "").strip()
-
-    def clean_due_on(self):
-        due = self.cleaned_data["due_on"]
-        if due and due < timezone.localdate():
-            raise ValidationError("The follow-up date cannot be in the past.")
-        return due
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.optional and cleaned.get("description"):
-            for name in ("owner", "due_on"):
-                if not cleaned.get(name) and name not in self.errors:
-                    self.add_error(name, "Needed for a follow-up.")
-        return cleaned
-
-
 class ConsentForm(PlainTextMixin, forms.ModelForm):
     class Meta:
         model = Consent
         fields = ["kind", "agency", "given_by", "given_on", "notes"]
-        widgets = {"given_on": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"given_on": UKDateField}
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
         labels = {"kind": "Consent to", "given_by": "Given by"}
 
     def __init__(self, *args, family, **kwargs):
@@ -346,8 +324,8 @@ class ConsentForm(PlainTextMixin, forms.ModelForm):
         return cleaned
 
 
-class ConsentWithdrawForm(forms.Form):
-    withdrawn_on = forms.DateField(widget=DateInput(), label="Withdrawn on")
+class ConsentWithdrawForm(PlainTextMixin, forms.Form):
+    withdrawn_on = UKDateField(label="Withdrawn on")
 
     def clean_withdrawn_on(self):
         return not_in_future(self.cleaned_data["withdrawn_on"], "Withdrawal cannot be dated in the future.")

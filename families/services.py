@@ -16,12 +16,11 @@ from django.utils import timezone
 
 from core.concurrency import save_if_unchanged
 from core.errors import UserFixableError
-from core.validators import phone_digits
+from core.validators import name_key, phone_key
 from families import permissions
 from families.handover import handover_create
 from families.models import (
     Consent,
-    Contact,
     Family,
     FamilyTransfer,
     FollowUp,
@@ -49,7 +48,12 @@ def _refuse_unless_may_see(person, family: Family, *, field: str):
 
 
 def _prepare_person(person: Person):
-    person.phone_digits = phone_digits(person.phone)
+    # The keys the search and the duplicate check compare (selectors.family_search). Cut to their
+    # columns' length: a key can be longer than its name ("ß" gives "ss").
+    person.phone_digits = phone_key(person.phone)[:20]
+    person.first_name_key = name_key(person.first_name)[:80]
+    person.last_name_key = name_key(person.last_name)[:80]
+    person.full_name_key = person.first_name_key + person.last_name_key
     if not person.is_child:
         person.date_of_birth = None
         person.risk_level = ""
@@ -225,47 +229,6 @@ def consent_withdraw(*, user, consent: Consent, withdrawn_on) -> Consent:
     consent.withdrawn_on = withdrawn_on
     consent.save()
     return consent
-
-
-@transaction.atomic
-def contact_log(*, user, family: Family, contact: Contact, support_given=(), follow_up: FollowUp | None = None
-                ) -> Contact:
-    """Record a conversation with the family, and the follow-up agreed in it if there is one."""
-    if follow_up is not None and follow_up.owner_id:
-        _refuse_unless_may_see(follow_up.owner, family, field="owner")
-    if contact.spoke_with_id and contact.spoke_with.family_id != family.pk:
-        raise UserFixableError("Choose someone in this family.", field="spoke_with")
-    contact.family = family
-    contact.worker = user
-    contact.save()
-    contact.support_given.set(support_given)
-    if follow_up is not None:
-        follow_up.family = family
-        follow_up.contact = contact
-        follow_up.created_by = user
-        follow_up.save()
-    return contact
-
-
-@transaction.atomic
-def follow_up_create(*, user, family: Family, follow_up: FollowUp) -> FollowUp:
-    if follow_up.owner_id:
-        _refuse_unless_may_see(follow_up.owner, family, field="owner")
-    follow_up.family = family
-    follow_up.created_by = user
-    follow_up.save()
-    return follow_up
-
-
-@transaction.atomic
-def follow_up_complete(*, user, follow_up: FollowUp) -> FollowUp:
-    """Mark done once: a second click, or a colleague's at the same moment, changes nothing."""
-    locked = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
-    if locked.done_at is None:
-        locked.done_at = timezone.now()
-        locked.done_by = user
-        locked.save()
-    return locked
 
 
 # --------------------------------------------------------------- teams, memberships and accounts

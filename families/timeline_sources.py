@@ -1,32 +1,97 @@
-"""The family's own entries on its timeline: calls and other contact, follow-ups done, children's
-risk levels changed, and moves between teams. Registered in FamiliesConfig.ready."""
+"""The family's own entries on its timeline: calls and other contact (and calls moved here or
+away), follow-ups done, children's risk levels changed, and moves between teams. Registered in
+FamiliesConfig.ready."""
 
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
-from families.models import FamilyTransfer, RiskLevelChange
+from families.models import ContactRevision, FamilyTransfer, RiskLevelChange
 from families.timeline import TimelineEntry, TimelineSource, entry_key, newest, register, window
+
+
+@dataclass(frozen=True)
+class CallEntry(TimelineEntry):
+    """A call on the timeline, with the ways to put it right (label, address)."""
+
+    actions: tuple = ()
+    # Struck through: who did it, when and why, and the call's own detail, shown struck through.
+    # The title and detail say so as well, for pages that show only those (the chronology pack).
+    struck_note: str = ""
+    struck_detail: str = ""
+
+
+def _moment(moment) -> str:
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'j M Y')} at {local:%H:%M}"
+
+
+def _call_actions(family, contact) -> tuple:
+    if contact.is_struck:
+        return ()
+    args = [family.pk, contact.pk]
+    return (
+        ("Amend", reverse("families:call_amend", args=args)),
+        ("Move", reverse("families:call_move", args=args)),
+        ("Strike through", reverse("families:call_strike", args=args)),
+    )
 
 
 def _calls(family, user, *, before, since, limit):
     contacts = (
         family.contacts.filter(window("occurred_at", "call", before=before, since=since))
-        .select_related("worker", "spoke_with")
+        .select_related("worker", "spoke_with", "struck_by")
         .prefetch_related("support_given")
+        .annotate(amendments=Count("revisions", filter=Q(revisions__kind=ContactRevision.Kind.AMEND)))
         .order_by("-occurred_at", "-pk")[:limit]
     )
     entries = []
     for contact in contacts:
         with_whom = f" with {contact.spoke_with.full_name}" if contact.spoke_with_id else ""
         support = ", ".join(str(category) for category in contact.support_given.all())
-        entries.append(TimelineEntry(
+        amended = " Amended since: see the call's history." if contact.amendments else ""
+        title = f"{contact.get_channel_display()}{with_whom}, {contact.duration_minutes} min"
+        detail = f"Logged by {contact.worker}.{amended}{f' Support: {support}.' if support else ''}\n{contact.summary}"
+        struck_note = ""
+        if contact.is_struck:
+            struck = f"Struck through by {contact.struck_by} on {_moment(contact.struck_at)}"
+            struck_note = f"{struck} because: {contact.struck_reason}"
+        entries.append(CallEntry(
             when=contact.occurred_at,
             kind="call",
-            title=f"{contact.get_channel_display()}{with_whom}, {contact.duration_minutes} min",
-            detail=f"Logged by {contact.worker}.{f' Support: {support}.' if support else ''}\n{contact.summary}",
+            title=f"Struck through: {title}" if struck_note else title,
+            detail=f"{struck_note}\n{detail}" if struck_note else detail,
+            url=reverse("families:call_detail", args=[family.pk, contact.pk]),
             key=entry_key("call", contact.pk),
             handle_with_care=contact.handle_with_care,
+            actions=_call_actions(family, contact),
+            struck_note=struck_note,
+            struck_detail=detail if struck_note else "",
         ))
-    return entries
+    # Calls moved here or away. The family a call left sees that it went, and where, but none of its
+    # text: it was never that family's call.
+    moves = (
+        ContactRevision.objects.filter(Q(family=family) | Q(to_family=family), kind=ContactRevision.Kind.MOVE)
+        .filter(window("changed_at", "call.move", before=before, since=since))
+        .select_related("changed_by", "family", "to_family", "contact")
+        .order_by("-changed_at", "-pk")[:limit]
+    )
+    for move in moves:
+        if move.family_id == family.pk:
+            title = f"A call was moved to {move.to_family or 'another family'}"
+            url = None
+        else:
+            title = f"A call was moved here from {move.family}"
+            url = (reverse("families:call_detail", args=[family.pk, move.contact_id])
+                   if move.contact.family_id == family.pk else None)
+        entries.append(TimelineEntry(
+            when=move.changed_at, kind="call", title=title, url=url,
+            detail=f"By {move.changed_by}, because: {move.reason}", key=entry_key("call.move", move.pk),
+        ))
+    return newest(entries, limit)
 
 
 def _follow_ups(family, user, *, before, since, limit):

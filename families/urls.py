@@ -1,6 +1,6 @@
 from django.urls import path
 
-from families import timeline_views, views
+from families import call_views, timeline_views, views
 
 app_name = "families"
 urlpatterns = [
@@ -17,9 +17,17 @@ urlpatterns = [
     path("families/<int:pk>/people/<int:person_pk>/edit/", views.person_edit, name="person_edit"),
     path("families/<int:pk>/consents/new/", views.consent_add, name="consent_add"),
     path("families/<int:pk>/consents/<int:consent_pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
-    path("families/<int:pk>/calls/new/", views.contact_log, name="contact_log"),
-    path("families/<int:pk>/follow-ups/new/", views.follow_up_add, name="follow_up_add"),
-    path("families/<int:pk>/follow-ups/<int:follow_up_pk>/done/", views.follow_up_done, name="follow_up_done"),
+    path("families/<int:pk>/calls/new/", call_views.contact_log, name="contact_log"),
+    path("families/<int:pk>/calls/<int:contact_pk>/", call_views.call_detail, name="call_detail"),
+    path("families/<int:pk>/calls/<int:contact_pk>/amend/", call_views.call_amend, name="call_amend"),
+    path("families/<int:pk>/calls/<int:contact_pk>/move/", call_views.call_move, name="call_move"),
+    path("families/<int:pk>/calls/<int:contact_pk>/strike/", call_views.call_strike, name="call_strike"),
+    path("families/<int:pk>/calls/<int:contact_pk>/reinstate/", call_views.call_reinstate, name="call_reinstate"),
+    path("families/<int:pk>/follow-ups/new/", call_views.follow_up_add, name="follow_up_add"),
+    path("families/<int:pk>/follow-ups/<int:follow_up_pk>/done/", call_views.follow_up_done, name="follow_up_done"),
+    path(
+        "families/<int:pk>/follow-ups/<int:follow_up_pk>/reopen/", call_views.follow_up_reopen, name="follow_up_reopen"
+    ),
     # Administrators only.
     path("teams/", views.team_list, name="teams"),
     path("teams/new/", views.team_create, name="team_create"),

@@ -14,14 +14,12 @@ from families import permissions, postcodes, sections, selectors, services, time
 from families.forms import (
     AddCarerForm,
     AddChildForm,
-    CarerForm,
     ConsentForm,
     ConsentWithdrawForm,
-    ContactForm,
     EditCarerForm,
     EditChildForm,
     EditFamilyForm,
-    FollowUpForm,
+    NewCarerForm,
     NewChildForm,
     NewFamilyForm,
     PostcodeLookupForm,
@@ -45,7 +43,7 @@ def family_list(request):
 @login_required
 def family_search(request):
     """As-you-type search. POST, so that names and phone numbers never appear in URLs or logs."""
-    text = request.POST.get("q", "")[:100]
+    text = request.POST.get("q", "")[: selectors.SEARCH_TEXT_LENGTH]
     results = selectors.family_search(request.user, text)
     template = "families/_search_results.html" if request.htmx else "families/search.html"
     return render(request, template, {"results": results, "q": text})
@@ -53,20 +51,36 @@ def family_search(request):
 
 @login_required
 def family_create(request):
+    """The new-family form. A search that found nothing posts its text here ("from_search"), so that
+    what was typed becomes the form's first values without a name or number ever being in a URL."""
     teams = permissions.teams_of(request.user)
     if not teams.exists():
         raise Http404("You are not in a team yet.")
     colleagues = permissions.users_in_teams_of(request.user)
-    data = request.POST if request.method == "POST" else None
+    from_search = request.method == "POST" and "from_search" in request.POST
+    data = request.POST if request.method == "POST" and not from_search else None
+    typed = selectors.new_family_initial(request.POST.get("q", "")) if from_search else {}
     family_form = NewFamilyForm(
-        data, prefix="family", teams=teams, colleagues=colleagues, initial={"key_worker": request.user}
+        data,
+        prefix="family",
+        teams=teams,
+        colleagues=colleagues,
+        initial={"key_worker": request.user, **typed.get("family", {})},
     )
-    carer_form = CarerForm(data, prefix="carer")
+    carer_form = NewCarerForm(data, prefix="carer", initial=typed.get("carer"))
     child_form = NewChildForm(data, prefix="child")
     forms = [family_form, carer_form, child_form]
     # Validate every form (not all() over a generator) so each shows its errors at once.
     valid = [form.is_valid() for form in forms]
-    if data is not None and all(valid):
+    duplicates = []
+    if data is not None and all(valid) and not family_form.cleaned_data["different_family"]:
+        duplicates = selectors.possible_duplicates(
+            request.user,
+            carer=carer_form.instance,
+            child=child_form.instance,
+            postcode=family_form.cleaned_data["postcode"],
+        )
+    if data is not None and all(valid) and not duplicates:
         family_form.instance.team = family_form.cleaned_data["team"]
         if saved(
             family_form,
@@ -84,7 +98,7 @@ def family_create(request):
     return render(
         request,
         "families/create.html",
-        {"family_form": family_form, "carer_form": carer_form, "child_form": child_form},
+        {"family_form": family_form, "carer_form": carer_form, "child_form": child_form, "duplicates": duplicates},
     )
 
 
@@ -264,61 +278,6 @@ def consent_withdraw(request, pk, consent_pk):
         "families/form.html",
         {"family": family, "form": form, "title": f"Withdraw consent: {consent.get_kind_display().lower()}"},
     )
-
-
-@login_required
-def contact_log(request, pk):
-    family = permissions.family_for(request.user, pk)
-    colleagues = permissions.people_who_may_see(family.team_id)
-    data = request.POST if request.method == "POST" else None
-    contact_form = ContactForm(data, prefix="contact", family=family)
-    follow_up_form = FollowUpForm(data, prefix="follow_up", colleagues=colleagues, owner=request.user, optional=True)
-    if data is not None:
-        contact_ok = contact_form.is_valid()
-        follow_up_ok = follow_up_form.is_empty() or follow_up_form.is_valid()
-        if contact_ok and follow_up_ok:
-            try:
-                services.contact_log(
-                    user=request.user,
-                    family=family,
-                    contact=contact_form.instance,
-                    support_given=contact_form.cleaned_data["support_given"],
-                    follow_up=None if follow_up_form.is_empty() else follow_up_form.instance,
-                )
-            except UserFixableError as error:
-                # A problem with the follow-up (its owner) is shown next to that field, not above the call.
-                add_to_form(follow_up_form if error.field in follow_up_form.fields else contact_form, error)
-            else:
-                messages.success(request, "Call logged.")
-                return redirect(family)
-    return render(
-        request,
-        "families/contact_form.html",
-        {"family": family, "contact_form": contact_form, "follow_up_form": follow_up_form},
-    )
-
-
-@login_required
-def follow_up_add(request, pk):
-    family = permissions.family_for(request.user, pk)
-    colleagues = permissions.people_who_may_see(family.team_id)
-    form = FollowUpForm(request.POST or None, colleagues=colleagues, owner=request.user)
-    if form.is_valid() and saved(
-        form, lambda: services.follow_up_create(user=request.user, family=family, follow_up=form.instance)
-    ):
-        messages.success(request, "Follow-up added.")
-        return redirect(family)
-    return render(request, "families/form.html", {"family": family, "form": form, "title": "Add a follow-up"})
-
-
-@require_POST
-@login_required
-def follow_up_done(request, pk, follow_up_pk):
-    family = permissions.family_for(request.user, pk)
-    follow_up = get_object_or_404(family.follow_ups, pk=follow_up_pk)
-    services.follow_up_complete(user=request.user, follow_up=follow_up)
-    messages.success(request, f"Marked done: {follow_up.description}")
-    return redirect("home" if request.POST.get("next") == "home" else family)
 
 
 @require_POST

@@ -4,6 +4,7 @@ import factory
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from core.validators import name_key, phone_key
 from deadlines.models import Deadline, Notification, OverdueFlag
 from families.models import (
     AuthorityDistrict,
@@ -101,8 +102,13 @@ class PersonFactory(factory.django.DjangoModelFactory):
     kind = Person.Kind.CARER
     first_name = factory.Faker("first_name", locale="en_GB")
     last_name = factory.Faker("last_name", locale="en_GB")
-    phone = factory.Sequence(lambda n: f"07700 9{n % 100000:05d}")
-    phone_digits = factory.LazyAttribute(lambda o: o.phone.replace(" ", ""))
+    # 07700 910000 upwards: the numbers tests type by hand (07700 900123) never belong to someone already there.
+    phone = factory.Sequence(lambda n: f"07700 9{10000 + n % 90000:05d}")
+    # The keys services._prepare_person keeps, which the search and the duplicate check read.
+    phone_digits = factory.LazyAttribute(lambda o: phone_key(o.phone))
+    first_name_key = factory.LazyAttribute(lambda o: name_key(o.first_name))
+    last_name_key = factory.LazyAttribute(lambda o: name_key(o.last_name))
+    full_name_key = factory.LazyAttribute(lambda o: name_key(o.first_name) + name_key(o.last_name))
 
 
 class ChildFactory(PersonFactory):

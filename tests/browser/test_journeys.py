@@ -17,6 +17,7 @@ from django.utils import dateformat, timezone
 from playwright.sync_api import expect
 
 from families.models import Contact, Family, FollowUp
+from tests.browser.dates import fill_date, shown_date
 from tests.factories import ContactFactory, FollowUpFactory
 
 pytestmark = pytest.mark.browser
@@ -56,6 +57,15 @@ def open_family_by_search(page, family, text):
     page.wait_for_url(f"**{family.get_absolute_url()}")
 
 
+def tab_to(page, target, most=30):
+    """Press Tab until ``target`` has the focus, as a keyboard user would (at most ``most`` times)."""
+    for _ in range(most):
+        if target.evaluate("(element) => element === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{most} presses of Tab did not reach {target}")
+
+
 def test_key_worker_logs_a_call_with_the_keyboard(page, sign_in, cast):
     today = timezone.localdate()
     sign_in(cast.key_worker)
@@ -70,41 +80,51 @@ def test_key_worker_logs_a_call_with_the_keyboard(page, sign_in, cast):
     page.keyboard.press("Enter")
     page.wait_for_url(f"**{reverse('families:contact_log', args=[cast.family.pk])}")
 
-    # "When" defaults to now. Start at the duration and Tab through the call's fields in order.
-    page.get_by_label("Duration (minutes)").focus()
-    page.keyboard.type("25")
-    page.keyboard.press("Tab")
-    channel = page.get_by_label("Channel")
-    expect(channel).to_be_focused()
-    page.keyboard.type("Video")  # type-ahead in a closed select
-    expect(channel).to_have_value(Contact.Channel.VIDEO)
-    page.keyboard.press("Tab")
+    # The form opens on who we spoke with (Joanne, the family's parent), then Tab goes through the
+    # call's fields in the order a worker fills them in while the parent talks.
     spoke_with = page.get_by_label("Who we spoke with")
     expect(spoke_with).to_be_focused()
-    page.keyboard.type("Joanne")
+    expect(spoke_with).to_have_value(str(cast.carer.pk))
+    page.keyboard.type("Joanne")  # type-ahead in a closed select
     expect(spoke_with).to_have_value(str(cast.carer.pk))
     page.keyboard.press("Tab")
     summary = page.get_by_label("What was discussed")
     expect(summary).to_be_focused()
     page.keyboard.type(SUMMARY)
+
+    # The follow-up agreed comes next, past "handle with care".
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Handle with care")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Follow-up", exact=True)).to_be_focused()
+    page.keyboard.type(FOLLOW_UP)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Who will do it")).to_be_focused()
+    expect(page.get_by_label("Who will do it")).to_have_value(str(cast.key_worker.pk))
+    for part, value in (("day", today.day), ("month", today.month), ("year", today.year)):
+        page.keyboard.press("Tab")
+        expect(page.locator(f"input[name=follow_up-due_on_{part}]")).to_be_focused()
+        page.keyboard.type(str(value))
+
+    # Then the support given, and the call's details, which the defaults and the timer already hold:
+    # "when" is when the form was opened; the worker types over the timer's duration here.
     page.keyboard.press("Tab")
     listening = page.get_by_label("Listening and emotional support")
     expect(listening).to_be_focused()
     page.keyboard.press("Space")
     expect(listening).to_be_checked()
-
-    page.get_by_label("Follow-up", exact=True).focus()
-    page.keyboard.type(FOLLOW_UP)
+    duration = page.get_by_label("Duration (minutes)")
+    tab_to(page, duration)
+    page.keyboard.press("Control+a")
+    page.keyboard.type("25")
     page.keyboard.press("Tab")
-    expect(page.get_by_label("Who will do it")).to_be_focused()
-    expect(page.get_by_label("Who will do it")).to_have_value(str(cast.key_worker.pk))
-    page.keyboard.press("Tab")
-    due_on = page.get_by_label("By when")
-    expect(due_on).to_be_focused()
-    due_on.fill(today.isoformat())
+    channel = page.get_by_label("Channel")
+    expect(channel).to_be_focused()
+    page.keyboard.type("Video")
+    expect(channel).to_have_value(Contact.Channel.VIDEO)
 
     screenshot(page, "call_form")
-    summary.press("Control+Enter")
+    page.keyboard.press("Control+Enter")
 
     page.wait_for_url(f"**{cast.family.get_absolute_url()}")
     expect(page.get_by_role("status")).to_contain_text("Call logged.")
@@ -149,16 +169,22 @@ def test_call_without_summary_shows_error_by_the_field_and_keeps_what_was_typed(
     page.keyboard.type("Tyler")
     page.get_by_label("Help dealing with school").press("Space")
     page.get_by_label("Follow-up", exact=True).fill(FOLLOW_UP)
-    page.get_by_label("By when").fill(tomorrow.isoformat())
+    fill_date(page, "By when", tomorrow)
     summary = page.get_by_label("What was discussed")
     summary.press("Control+Enter")
 
-    # The page comes back from the server with the error; the form is not saved.
+    # The page comes back from the server with the error; the form is not saved. The error summary
+    # at the top has focus and its link leads to the field.
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    error_summary = page.get_by_role("alert").filter(has_text="There is a problem")
+    expect(error_summary).to_be_focused()
     field = page.locator("#div_id_contact-summary")
-    expect(field.locator(".invalid-feedback")).to_have_text("This field is required.")
+    expect(field.locator(".invalid-feedback")).to_have_text("Enter what was discussed.")
     expect(summary).to_have_attribute("aria-invalid", "true")
-    expect(summary).to_have_accessible_description("This field is required.")
+    expect(summary).to_have_accessible_description("Enter what was discussed.")
     assert not Contact.objects.exists()
+    error_summary.get_by_role("link", name="Enter what was discussed.").click()
+    expect(summary).to_be_focused()
 
     expect(page.get_by_label("Duration (minutes)")).to_have_value("15")
     expect(page.get_by_label("Channel")).to_have_value(Contact.Channel.TEXT)
@@ -167,7 +193,7 @@ def test_call_without_summary_shows_error_by_the_field_and_keeps_what_was_typed(
     expect(page.get_by_label("Listening and emotional support")).not_to_be_checked()
     expect(page.get_by_label("Follow-up", exact=True)).to_have_value(FOLLOW_UP)
     expect(page.get_by_label("Who will do it")).to_have_value(str(cast.key_worker.pk))
-    expect(page.get_by_label("By when")).to_have_value(tomorrow.isoformat())
+    assert shown_date(page, "By when") == f"{tomorrow.day}/{tomorrow.month}/{tomorrow.year}"
     screenshot(page, "call_form_errors")
 
 
@@ -175,16 +201,15 @@ def test_add_a_family_suggests_the_local_authority_from_the_postcode(page, sign_
     sign_in(cast.key_worker)
     page.goto(reverse("families:create"))
 
-    carer = page.get_by_role("group", name="Parent or carer", exact=True)
-    carer.get_by_label("First name").fill("Sandra")
-    carer.get_by_label("Last name").fill("Whitfield")
-    child = page.get_by_role("group", name="Child", exact=True)
-    child.get_by_label("First name").fill("Kai")
-    child.get_by_label("Last name").fill("Whitfield")
-    family = page.get_by_role("group", name="Family", exact=True)
-    family.get_by_label("How they reached us").focus()
+    needed = page.get_by_role("group", name="Needed to add the family")
+    needed.get_by_label("Parent or carer's first name").fill("Sandra")
+    needed.get_by_label("Child's first name").fill("Kai")
+    needed.get_by_label("How they reached us").focus()
     page.keyboard.type("Parent")
-    expect(family.get_by_label("How they reached us")).to_have_value(Family.Source.SELF)
+    expect(needed.get_by_label("How they reached us")).to_have_value(Family.Source.SELF)
+    page.get_by_role("group", name="Parent or carer", exact=True).get_by_label("Last name").fill("Whitfield")
+    page.get_by_role("group", name="Child", exact=True).get_by_label("Last name").fill("Whitfield")
+    family = page.get_by_role("group", name="Family", exact=True)
 
     postcode = family.get_by_label("Postcode")
     postcode.fill("B1 1AA")
@@ -196,9 +221,9 @@ def test_add_a_family_suggests_the_local_authority_from_the_postcode(page, sign_
 
     page.wait_for_url(re.compile(r"/families/\d+/$"))
     heading = page.get_by_role("heading", level=1)
-    expect(heading).to_have_text(re.compile(r"^F-\d{6}$"))
+    expect(heading).to_have_text(re.compile(r"^F-\d{6} · Sandra Whitfield and Kai Whitfield$"))
     new_family = Family.objects.exclude(pk=cast.family.pk).get()
-    expect(heading).to_have_text(new_family.reference)
+    expect(heading).to_have_text(f"{new_family.reference} · Sandra Whitfield and Kai Whitfield")
     expect(page.get_by_role("status")).to_contain_text(f"Family {new_family.reference} added.")
     assert new_family.local_authority.name == "Birmingham"
     assert new_family.postcode == "B1 1AA"

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import UserFixableError
-from families import services
+from families import calls, services
 from families.forms import NOT_IN_FAMILYS_TEAM
 from families.models import Contact, Family, FollowUp, Person, Role
 from families.selectors import my_work
@@ -190,7 +190,7 @@ def test_family_update_still_saves_other_edits_when_the_key_worker_has_left_the_
 @pytest.mark.django_db
 def test_follow_up_create_refuses_an_owner_outside_the_team(cast):
     follow_up = FollowUp(description="Ring back", owner=cast.outsider, due_on=timezone.localdate())
-    refused(lambda: services.follow_up_create(user=cast.key_worker, family=cast.family, follow_up=follow_up), "owner")
+    refused(lambda: calls.follow_up_create(user=cast.key_worker, family=cast.family, follow_up=follow_up), "owner")
     assert not FollowUp.objects.exists()
 
 
@@ -199,7 +199,7 @@ def test_contact_log_refuses_a_follow_up_owner_outside_the_team(cast):
     contact = Contact(occurred_at=timezone.now(), duration_minutes=10, summary="Checked in.")
     follow_up = FollowUp(description="Ring back", owner=cast.outsider, due_on=timezone.localdate())
     refused(
-        lambda: services.contact_log(user=cast.key_worker, family=cast.family, contact=contact, follow_up=follow_up),
+        lambda: calls.contact_log(user=cast.key_worker, family=cast.family, contact=contact, follow_up=follow_up),
         "owner",
     )
     assert not Contact.objects.exists()
@@ -211,7 +211,7 @@ def test_deactivated_team_member_cannot_be_given_a_follow_up(cast):
     cast.teammate.is_active = False
     cast.teammate.save()
     follow_up = FollowUp(description="Ring back", owner=cast.teammate, due_on=timezone.localdate())
-    refused(lambda: services.follow_up_create(user=cast.key_worker, family=cast.family, follow_up=follow_up), "owner")
+    refused(lambda: calls.follow_up_create(user=cast.key_worker, family=cast.family, follow_up=follow_up), "owner")
 
 
 # --------------------------------------------------------------- transfer

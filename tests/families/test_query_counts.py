@@ -80,12 +80,12 @@ def test_pinned_query_counts(cast, key_worker_client, django_assert_num_queries)
     # 17 for the page (its calls are read by the timeline only; 1 for its referrals, 2 for missing
     # episodes: children missing now, and each child's recent count, 1 for the children's safety
     # plans, 1 to ask whether this person may see the intelligence log), 1 to record the view; and
-    # 17 for the timeline, its main body (calls and their support categories 2, follow-ups done 1,
-    # risk levels and team changes 2, overdue flags 1, referral milestones, social workers, updates
-    # and escalations 4, plan versions 1, missing episodes 1, meetings and actions done or dropped 3,
-    # whether this person may see intelligence 1, and none for the flags' details and intelligence
-    # when there are none to show)
-    with django_assert_num_queries(39):
+    # 18 for the timeline, its main body (calls, their support categories and calls moved here or
+    # away 3, follow-ups done 1, risk levels and team changes 2, overdue flags 1, referral milestones,
+    # social workers, updates and escalations 4, plan versions 1, missing episodes 1, meetings and
+    # actions done or dropped 3, whether this person may see intelligence 1, and none for the flags'
+    # details and intelligence when there are none to show)
+    with django_assert_num_queries(40):
         key_worker_client.get(cast.family.get_absolute_url())
     with django_assert_num_queries(8):
         key_worker_client.post(reverse("families:search"), {"q": "okaf"})

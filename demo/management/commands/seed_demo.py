@@ -13,6 +13,7 @@ Phone numbers are in the 07700 900xxx range that Ofcom keeps for drama.
 """
 
 import random
+import unicodedata
 import time as clock
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, Professional
 from deadlines.services import raise_overdue_flags
+from families import calls as call_services
 from families import services
 from families.models import (
     Consent,
@@ -184,7 +186,7 @@ SCHOOLS = [
 WOMEN = [
     "Joanne", "Sarah", "Michelle", "Nadia", "Claire", "Aaliyah", "Donna", "Kerry", "Fatima", "Leanne", "Gemma",
     "Samina", "Tracey", "Marcia", "Agnieszka", "Helen", "Yasmin", "Rebecca", "Chantelle", "Lisa", "Amina",
-    "Karen", "Siobhan", "Precious", "Lorraine", "Shabana", "Emma", "Natalie",
+    "Karen", "Siobhán", "Precious", "Lorraine", "Shabana", "Emma", "Natalie",
 ]
 MEN = [
     "Mark", "Darren", "Imran", "Paul", "Wayne", "Kwame", "Lee", "Tariq", "Gary", "Steven", "Marcus", "Piotr",
@@ -442,6 +444,7 @@ class Command(BaseCommand):
                 self._create_teams_and_users()
             for plan in self._plans(families):
                 self._create_family(plan)
+            self._call_corrections()
             self._local_threshold()
             self._safety_work()
             self._meetings()
@@ -520,6 +523,68 @@ class Command(BaseCommand):
         with set_actor(manager):
             change = referral_services.threshold_rule_save(user=manager, rule=rule)
             referral_services.threshold_change_apply(change.pk)
+
+    # --- Calls put right ------------------------------------------------------------------------
+
+    def _call_corrections(self):
+        """The demo caseworker's families show each way a logged call is put right: one amended (it ran
+        on after the note was saved), one logged on the wrong family and moved to the right one, and
+        one logged twice and struck through."""
+        worker = self.users["caseworker"]
+        families = list(
+            Family.objects.filter(key_worker=worker, status=Family.Status.OPEN).order_by("reference")[:3]
+        )
+        if not families:
+            return
+        now = timezone.now()
+        with set_actor(worker):
+            latest = families[0].contacts.order_by("-occurred_at").first()
+            if latest is not None:
+                latest.duration_minutes += 10
+                call_services.contact_amend(
+                    user=worker, contact=latest, expected_version=latest.version,
+                    support_given=list(latest.support_given.all()),
+                    reason="The call ran on after the note was saved.",
+                )
+                twice = Contact(
+                    occurred_at=latest.occurred_at, duration_minutes=latest.duration_minutes, channel=latest.channel,
+                    spoke_with=latest.spoke_with, summary=latest.summary, handle_with_care=latest.handle_with_care,
+                    created_at=latest.created_at + timedelta(minutes=2),
+                )
+                call_services.contact_log(
+                    user=worker, family=families[0], contact=twice, support_given=list(latest.support_given.all())
+                )
+                call_services.contact_strike(
+                    user=worker, contact=twice, reason="Logged twice: the same call is just below.",
+                    expected_version=twice.version,
+                )
+                self.counts["contacts"] += 1
+            if len(families) < 2:
+                return
+            right = families[-1]
+            carer = right.people.filter(kind=Person.Kind.CARER).order_by("pk").first()
+            child = right.people.filter(kind=Person.Kind.CHILD).order_by("pk").first()
+            parent, young_person = carer.first_name if carer else "Mum", child.first_name if child else "her son"
+            wrong = Contact(
+                occurred_at=now - timedelta(hours=3), duration_minutes=20, channel=Contact.Channel.PHONE,
+                summary=f"{parent} rang to say {young_person} came home late again and would not say where they had "
+                "been. Talked through what to write down and when to ring the police.",
+                created_at=now - timedelta(hours=2, minutes=30),
+            )
+            follow_up = FollowUp(
+                description="Ring back to see how the weekend went", owner=worker,
+                due_on=_weekday_on_or_after(self.today + timedelta(days=3)), created_at=wrong.created_at,
+            )
+            call_services.contact_log(
+                user=worker, family=families[0], contact=wrong, follow_up=follow_up,
+                support_given=[self.support_categories["listening"]],
+            )
+            call_services.contact_move(
+                user=worker, contact=wrong, to_family=right, expected_version=wrong.version,
+                reason="Logged on the wrong family: both families' pages were open.",
+            )
+            self.counts["contacts"] += 1
+            self.counts["follow_ups"] += 1
 
     # --- The parent liaison officer's work ------------------------------------------------------
 
@@ -816,9 +881,12 @@ class Command(BaseCommand):
             label = {Relationship.Kind.MOTHER: "Mum", Relationship.Kind.FATHER: "Dad"}.get(kind, first)
         if kind == Relationship.Kind.KINSHIP_CARER and rng.random() < 0.6:
             surname = rng.choice(SURNAMES)  # an aunt or family friend, often with another surname
+        if kind == Relationship.Kind.MOTHER and rng.random() < 0.1:
+            surname = ""  # a parent on a helpline often gives only a first name
         email = ""
-        if rng.random() < 0.6:
-            email = f"{first}.{surname}@example.com".lower().replace("'", "")
+        if rng.random() < 0.6 and surname:
+            address = unicodedata.normalize("NFKD", f"{first}.{surname}").encode("ascii", "ignore").decode()
+            email = f"{address}@example.com".lower().replace("'", "")
         carer = Person(kind=Person.Kind.CARER, first_name=first, last_name=surname, phone=self._phone(), email=email)
         return carer, label
 
@@ -987,7 +1055,7 @@ class Command(BaseCommand):
                 follow_up = FollowUp(description=description, owner=owner, due_on=due, created_at=contact_created)
                 to_complete.append(follow_up)
             with set_actor(worker):
-                services.contact_log(
+                call_services.contact_log(
                     user=worker, family=family, contact=contact,
                     support_given=[self.support_categories[c] for c in story.support], follow_up=follow_up,
                 )
@@ -997,12 +1065,12 @@ class Command(BaseCommand):
         # Follow-ups from earlier calls have been done (today: the service stamps the time itself).
         for follow_up in to_complete:
             with set_actor(follow_up.owner):
-                services.follow_up_complete(user=follow_up.owner, follow_up=follow_up)
+                call_services.follow_up_complete(user=follow_up.owner, follow_up=follow_up)
 
         if state != "closed" and rng.random() < 0.2:
             owner = key_worker or workers[-1]
             with set_actor(owner):
-                services.follow_up_create(user=owner, family=family, follow_up=FollowUp(
+                call_services.follow_up_create(user=owner, family=family, follow_up=FollowUp(
                     description=rng.choice(REMINDERS).format(**words), owner=owner,
                     due_on=_weekday_on_or_after(today + timedelta(days=rng.randint(7, 28))),
                     created_at=self._at(last_day) + timedelta(hours=1),
