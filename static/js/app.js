@@ -46,3 +46,17 @@ document.addEventListener("click", (event) => {
   question.scrollIntoView();
   field.focus({ preventScroll: true });
 });
+
+// Alt + a letter follows the link or presses the button that names it in aria-keyshortcuts
+// ("Log a call" on a family's page is Alt+L). Read from the physical key, so it is the same on
+// every keyboard layout and operating system, unlike the browsers' own access keys.
+document.addEventListener("keydown", (event) => {
+  if (!event.altKey || event.ctrlKey || event.metaKey || !/^Key[A-Z]$/.test(event.code)) return;
+  const shortcut = `Alt+${event.code.slice(3)}`;
+  const target = Array.from(document.querySelectorAll("[aria-keyshortcuts]")).find(
+    (element) => element.getAttribute("aria-keyshortcuts").split(" ").includes(shortcut),
+  );
+  if (!target) return;
+  event.preventDefault();
+  target.click();
+});

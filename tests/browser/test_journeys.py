@@ -284,3 +284,70 @@ def test_pages_have_no_serious_accessibility_problems(page, sign_in, cast):
     problems["new-family form"] = blocking_violations(page)
 
     assert not any(problems.values()), "Serious accessibility problems found by axe:\n" + describe(problems)
+
+
+class Keys:
+    """The keyboard as the worker uses it, counted: a press (or a chord such as Ctrl+Enter) is one key
+    press; typing counts one per character, apart."""
+
+    def __init__(self, page):
+        self.page = page
+        self.presses = 0
+        self.typed = 0
+
+    def press(self, key, times=1):
+        for _ in range(times):
+            self.page.keyboard.press(key)
+            self.presses += 1
+
+    def type(self, text):
+        self.page.keyboard.type(text)
+        self.typed += len(text)
+
+
+# From the phone ringing to the call saved with a follow-up, besides what is typed (README.md,
+# "The phone journey").
+PHONE_JOURNEY_KEY_PRESSES = 11
+
+
+def test_from_the_phone_ringing_to_a_call_saved_with_a_follow_up(page, sign_in, cast):
+    due = timezone.localdate() + datetime.timedelta(days=7)
+    sign_in(cast.key_worker)
+    expect(page.get_by_role("heading", name="My work", level=1)).to_be_visible()
+    keys = Keys(page)
+
+    # The phone rings: "/" and the caller's surname; one family matches, so Enter opens it.
+    keys.press("/")
+    keys.type("Okaf")
+    expect(page.get_by_role("group", name="Families found").get_by_role("link")).to_have_count(1)
+    keys.press("Enter")
+    page.wait_for_url(f"**{cast.family.get_absolute_url()}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Joanne Okafor")
+
+    # "Log a call" is Alt+L on a family's page.
+    keys.press("Alt+l")
+    page.wait_for_url(f"**{reverse('families:contact_log', args=[cast.family.pk])}")
+    expect(page.get_by_label("Who we spoke with")).to_be_focused()
+    expect(page.get_by_label("Who we spoke with")).to_have_value(str(cast.carer.pk))
+
+    keys.press("Tab")
+    keys.type(SUMMARY)
+    keys.press("Tab", times=2)  # past "handle with care" to the follow-up
+    expect(page.get_by_label("Follow-up", exact=True)).to_be_focused()
+    keys.type(FOLLOW_UP)
+    keys.press("Tab", times=2)  # past who will do it (the worker) to the day
+    keys.type(str(due.day))
+    keys.press("Tab")
+    keys.type(str(due.month))
+    keys.press("Tab")
+    keys.type(str(due.year))
+    keys.press("Control+Enter")
+
+    page.wait_for_url(f"**{cast.family.get_absolute_url()}")
+    expect(page.get_by_role("status")).to_contain_text("Call logged.")
+    contact = Contact.objects.get(family=cast.family)
+    assert (contact.summary, contact.spoke_with, contact.worker) == (SUMMARY, cast.carer, cast.key_worker)
+    assert contact.duration_minutes >= 1  # from the timer
+    follow_up = FollowUp.objects.get(contact=contact)
+    assert (follow_up.description, follow_up.owner, follow_up.due_on) == (FOLLOW_UP, cast.key_worker, due)
+    assert keys.presses == PHONE_JOURNEY_KEY_PRESSES, keys.presses

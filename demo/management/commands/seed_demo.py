@@ -13,8 +13,8 @@ Phone numbers are in the 07700 900xxx range that Ofcom keeps for drama.
 """
 
 import random
-import unicodedata
 import time as clock
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
