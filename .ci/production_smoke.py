@@ -277,8 +277,12 @@ def drive(args) -> None:
     print(f"  added family {reference} through the new-family form", flush=True)
 
     made_at = referral_moment(datetime.datetime.now(ZoneInfo("Europe/London")).date())
-    path, html = site.post_form(family_path + "referrals/new/", "referral_made_at", {
-        "referral_made_at": made_at.strftime("%Y-%m-%dT%H:%M"),
+    # Typed as a person types it: day, month and year boxes and a time box.
+    path, html = site.post_form(family_path + "referrals/new/", "referral_made_at_day", {
+        "referral_made_at_day": str(made_at.day),
+        "referral_made_at_month": str(made_at.month),
+        "referral_made_at_year": str(made_at.year),
+        "referral_made_at_time": made_at.strftime("%H:%M"),
         "referred_by": lambda form: first_choice(form, "referred_by"),
         "local_authority": lambda form: dict(form["fields"]).get("local_authority")
         or first_choice(form, "local_authority"),

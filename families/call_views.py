@@ -152,41 +152,40 @@ def _move_message(outcome: calls.MoveOutcome) -> str:
     return " ".join(parts)
 
 
-@login_required
-def call_strike(request, pk, contact_pk):
+def _change_with_reason(request, pk, contact_pk, *, form_class, service, done, **page):
+    """A page that strikes a call through or reinstates it: the reason, then ``service``."""
     contact = calls.call_for(request.user, pk, contact_pk)
-    form = ContactStrikeForm(request.POST or None, initial={"version": contact.version})
+    form = form_class(request.POST or None, initial={"version": contact.version})
     if form.is_valid() and saved(
         form,
-        lambda: calls.contact_strike(
+        lambda: service(
             user=request.user,
             contact=contact,
             reason=form.cleaned_data["reason"],
             expected_version=form.cleaned_data["version"],
         ),
     ):
-        messages.success(request, "Call struck through. Its text stays readable in the record.")
+        messages.success(request, done)
         return redirect(contact.get_absolute_url())
-    return _render_call_form(request, contact, form, title="Strike the call through", submit="Strike through",
-                             danger=True)
+    return _render_call_form(request, contact, form, **page)
+
+
+@login_required
+def call_strike(request, pk, contact_pk):
+    return _change_with_reason(
+        request, pk, contact_pk, form_class=ContactStrikeForm, service=calls.contact_strike,
+        done="Call struck through. Its text stays readable in the record.",
+        title="Strike the call through", submit="Strike through", danger=True,
+    )
 
 
 @login_required
 def call_reinstate(request, pk, contact_pk):
-    contact = calls.call_for(request.user, pk, contact_pk)
-    form = ContactReinstateForm(request.POST or None, initial={"version": contact.version})
-    if form.is_valid() and saved(
-        form,
-        lambda: calls.contact_reinstate(
-            user=request.user,
-            contact=contact,
-            reason=form.cleaned_data["reason"],
-            expected_version=form.cleaned_data["version"],
-        ),
-    ):
-        messages.success(request, "Call reinstated. Its strike-through is kept in its history.")
-        return redirect(contact.get_absolute_url())
-    return _render_call_form(request, contact, form, title="Reinstate the call", submit="Reinstate")
+    return _change_with_reason(
+        request, pk, contact_pk, form_class=ContactReinstateForm, service=calls.contact_reinstate,
+        done="Call reinstated. Its strike-through is kept in its history.",
+        title="Reinstate the call", submit="Reinstate",
+    )
 
 
 # --------------------------------------------------------------- follow-ups

@@ -5,6 +5,7 @@ cookies and storage, for every test.
 """
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -86,9 +87,11 @@ def browser(django_db_setup):
         playwright.stop()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(locale="en-GB", timezone_id="Europe/London", base_url=live_server.url)
+@contextmanager
+def page_in(browser, live_server, **options):
+    """A page in a fresh context (cookies, storage) of a UK browser; ``options`` size its window.
+    A JavaScript error on it fails the test."""
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/London", base_url=live_server.url, **options)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     errors = []
@@ -96,6 +99,12 @@ def page(browser, live_server):
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser, live_server):
+    with page_in(browser, live_server) as page:
+        yield page
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from deadlines import services as deadline_services
 from families.models import LocalAuthority
 from meetings.models import MeetingAction
 from staff.models import User
-from tests.browser.conftest import TIMEOUT_MS
+from tests.browser.conftest import page_in
 from tests.browser.test_journeys import blocking_violations, describe, screenshot
 from tests.browser.test_referrals import BIRMINGHAM, LEEDS, MANAGER_NAME, leeds_family, overdue_referral
 from tests.factories import ContactFactory, FollowUpFactory
@@ -98,16 +98,8 @@ def layout(request):
 @pytest.fixture
 def page(browser, live_server, layout):
     """The conftest's page, in a window of the layout's size (sign_in then uses this one)."""
-    context = browser.new_context(
-        locale="en-GB", timezone_id="Europe/London", base_url=live_server.url, **LAYOUTS[layout]
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(error))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    with page_in(browser, live_server, **LAYOUTS[layout]) as page:
+        yield page
 
 
 class PageChecks:

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from deadlines import services as deadline_services
 from families.models import LocalAuthority, Role
-from tests.browser.conftest import TIMEOUT_MS
+from tests.browser.conftest import page_in
 from tests.browser.test_journeys import blocking_violations, describe
 from tests.browser.test_layouts import LAYOUTS, SIDEWAYS_OVERFLOW_JS
 from tests.browser.test_referrals import BIRMINGHAM, overdue_referral
@@ -37,16 +37,8 @@ def layout(request):
 @pytest.fixture
 def page(browser, live_server, layout):
     """The conftest's page, in a window of the layout's size (sign_in then uses this one)."""
-    context = browser.new_context(
-        locale="en-GB", timezone_id="Europe/London", base_url=live_server.url, **LAYOUTS[layout]
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(error))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    with page_in(browser, live_server, **LAYOUTS[layout]) as page:
+        yield page
 
 
 class TableChecks:
