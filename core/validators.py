@@ -118,6 +118,12 @@ _LETTERS_WITHOUT_DECOMPOSITION = str.maketrans(
 )
 
 
+def postcode_key(text: str) -> str:
+    """A postcode, or the start of one, as the search compares it: upper case without spaces
+    ("so16 3qb" and "SO163QB" give "SO163QB")."""
+    return "".join((text or "").split()).upper()
+
+
 def name_key(value: str) -> str:
     """A name reduced so that the ways people write it match: lower case, without accents, spaces
     or punctuation ("Siobhán" and "siobhan" give "siobhan"; "O'Brien", "O’Brien" and "OBrien" give

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from families.postcodes import postcode_key
+from core.validators import postcode_key
 
 
 class Nation(models.TextChoices):
@@ -155,7 +155,7 @@ class Family(models.Model):
     )
     address = models.TextField(max_length=500, blank=True)
     postcode = models.CharField(max_length=8, blank=True)
-    # The postcode as the search compares it (families.postcodes.postcode_key): "SO163QB".
+    # The postcode as the search compares it (core.validators.postcode_key): "SO163QB".
     postcode_key = models.CharField(max_length=8, blank=True, editable=False)
     local_authority = models.ForeignKey(
         LocalAuthority, on_delete=models.PROTECT, null=True, blank=True, related_name="families"

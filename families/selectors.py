@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from core.validators import name_key, phone_for_display, phone_key
+from core.validators import name_key, phone_for_display, phone_key, postcode_key
 from families import postcodes
 from families.models import Contact, Family, FollowUp, LocalAuthority, Person, RiskLevelChange
 from families.permissions import team_ids, visible_families
@@ -43,7 +43,7 @@ class _SearchText:
 def _read_search_text(text: str) -> _SearchText:
     reference = _REFERENCE.match(text)
     phone_like = bool(_PHONE.match(text)) and len(re.sub(r"\D", "", text)) >= 4
-    compact = postcodes.postcode_key(text)
+    compact = postcode_key(text)
     return _SearchText(
         reference_digits=reference.group(2) if reference else "",
         phone_key=phone_key(text) if phone_like else "",
@@ -129,7 +129,7 @@ def new_family_initial(text: str) -> dict:
         return {}
     if _PHONE.match(text):
         return {"carer": {"phone": phone_for_display(text)}}
-    if _POSTCODE_START.match(postcodes.postcode_key(text)):
+    if _POSTCODE_START.match(postcode_key(text)):
         try:
             return {"family": {"postcode": postcodes.normalise_postcode(text)}}
         except ValidationError:
@@ -155,7 +155,7 @@ def possible_duplicates(user, *, carer: Person, child: Person, postcode: str = "
     phone = phone if _WHOLE_PHONE_KEY.match(phone) else ""
     child_first, child_last = name_key(child.first_name), name_key(child.last_name)
     surnames = {key for key in (name_key(carer.last_name), child_last) if key}
-    postcode = postcodes.postcode_key(postcode)
+    postcode = postcode_key(postcode)
 
     same_person = Q()
     if phone:
