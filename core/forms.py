@@ -3,9 +3,10 @@ from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import dateformat, timezone
 
-from core.validators import reject_markup
+from core.validators import reject_control_characters, reject_control_characters_in_writing, reject_markup
 
 
 def _lower_first(text) -> str:
@@ -52,15 +53,29 @@ def plain_messages(field, name) -> None:
 
 
 class PlainTextMixin:
-    """Every text field refuses HTML markup, with a message next to the field, and every field's
-    messages are in plain words (plain_messages)."""
+    """Every text field refuses HTML markup and control characters (a text area keeps its line
+    breaks and tabs), with a message next to the field, and every field's messages are in plain
+    words (plain_messages)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
-            if isinstance(field, forms.CharField) and reject_markup not in field.validators:
-                field.validators.append(reject_markup)
+            if isinstance(field, forms.CharField):
+                _refuse_hidden_characters(field)
+                if reject_markup not in field.validators:
+                    field.validators.append(reject_markup)
             plain_messages(field, name)
+
+
+def _refuse_hidden_characters(field) -> None:
+    control = (
+        reject_control_characters_in_writing if isinstance(field.widget, forms.Textarea) else reject_control_characters
+    )
+    if control in field.validators:
+        return
+    # Django's own NUL check would say "Null characters are not allowed." beside the plain message.
+    field.validators[:] = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+    field.validators.append(control)
 
 
 # ------------------------------------------------------------------ dates (GOV.UK date input)

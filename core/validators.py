@@ -18,6 +18,12 @@ reference would show as ``&lt;`` to one reader and ``<`` to another.
 
 Ordinary writing with angle brackets is allowed: ``a < b``, ``x<y and y>z``, ``<3``,
 ``Joanne <joanne@example.com>``, ``-> next week``, as are ampersands (``fish & chips``, ``A&E``).
+
+Every text field also runs ``reject_control_characters`` (one-line text: names, numbers,
+addresses) or ``reject_control_characters_in_writing`` (a text area): control characters
+(Unicode category Cc, such as NUL or escape) are never typed on purpose, PostgreSQL refuses NUL
+in text outright, and the others break exports and the terminals that print them. A text area
+may hold tabs and line breaks; one-line text may not.
 """
 
 import re
@@ -59,6 +65,41 @@ def reject_markup(value: str):
     in ordinary writing. The module's docstring lists exactly what is refused, and why."""
     if value and _MARKUP.search(value):
         raise ValidationError("Remove the angle-bracket tags or HTML codes from this text.", code="markup")
+
+
+# Tab, line feed and carriage return: the control characters a text area sends for ordinary writing.
+_LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
+
+_CONTROL_CHARACTERS_MESSAGE = (
+    "Remove the hidden characters from this text: they may have come with text copied from elsewhere. "
+    "Retype it if you cannot see them."
+)
+
+
+def _control_characters(value: str, allowed=frozenset()) -> bool:
+    return any(unicodedata.category(char) == "Cc" and char not in allowed for char in value or "")
+
+
+def reject_control_characters(value: str):
+    """Refuse control characters, line breaks and tabs included, in one-line text."""
+    if _control_characters(value):
+        raise ValidationError(_CONTROL_CHARACTERS_MESSAGE, code="control_characters")
+
+
+def reject_control_characters_in_writing(value: str):
+    """Refuse control characters in a text area, except the line breaks and tabs of ordinary writing."""
+    if _control_characters(value, _LINE_BREAKS_AND_TABS):
+        raise ValidationError(_CONTROL_CHARACTERS_MESSAGE, code="control_characters")
+
+
+def without_control_characters(text: str) -> str:
+    """Text that is read rather than kept (a search), with its control characters taken out: a tab or
+    line break becomes a space, anything else (NUL, escape) goes."""
+    return "".join(
+        " " if char in _LINE_BREAKS_AND_TABS else char
+        for char in text or ""
+        if char in _LINE_BREAKS_AND_TABS or unicodedata.category(char) != "Cc"
+    )
 
 
 def phone_digits(value: str) -> str:

@@ -82,7 +82,8 @@ class FamilyForm(PlainTextMixin, forms.ModelForm):
                 "hx-post": reverse_lazy("families:postcode_lookup"),
                 "hx-trigger": "change",
                 "hx-target": "#postcode-hint",
-                "hx-vals": "js:{postcode: event.target.value}",
+                # Sent as "postcode" by static/js/app.js: htmx's "js:" values need eval, which the CSP refuses.
+                "data-lookup-param": "postcode",
             }
         )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from families import call_views, timeline_views, views
+from families import call_views, dormant_views, timeline_views, views
 
 app_name = "families"
 urlpatterns = [
@@ -31,6 +31,8 @@ urlpatterns = [
     # Administrators only.
     path("teams/", views.team_list, name="teams"),
     path("teams/new/", views.team_create, name="team_create"),
+    path("teams/last-sign-ins/", dormant_views.last_sign_ins, name="team_last_sign_ins"),
+    path("teams/accounts/<int:user_pk>/sign-ins/", dormant_views.account_sign_ins, name="team_account_sign_ins"),
     path("teams/<int:pk>/", views.team_members, name="team_members"),
     path("teams/<int:pk>/edit/", views.team_edit, name="team_edit"),
     path("teams/<int:pk>/accounts/new/", views.team_account_create, name="team_account_create"),

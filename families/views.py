@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core import audit
 from core.errors import UserFixableError, add_to_form, saved
+from core.validators import without_control_characters
 from families import permissions, postcodes, sections, selectors, services, timeline_views
 from families.forms import (
     AddCarerForm,
@@ -43,7 +44,8 @@ def family_list(request):
 @login_required
 def family_search(request):
     """As-you-type search. POST, so that names and phone numbers never appear in URLs or logs."""
-    text = request.POST.get("q", "")[: selectors.SEARCH_TEXT_LENGTH]
+    # Without control characters: a NUL byte typed or pasted here would make PostgreSQL refuse the query.
+    text = without_control_characters(request.POST.get("q", ""))[: selectors.SEARCH_TEXT_LENGTH]
     results = selectors.family_search(request.user, text)
     template = "families/_search_results.html" if request.htmx else "families/search.html"
     return render(request, template, {"results": results, "q": text})
@@ -59,7 +61,7 @@ def family_create(request):
     colleagues = permissions.users_in_teams_of(request.user)
     from_search = request.method == "POST" and "from_search" in request.POST
     data = request.POST if request.method == "POST" and not from_search else None
-    typed = selectors.new_family_initial(request.POST.get("q", "")) if from_search else {}
+    typed = selectors.new_family_initial(without_control_characters(request.POST.get("q", ""))) if from_search else {}
     family_form = NewFamilyForm(
         data,
         prefix="family",

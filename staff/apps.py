@@ -5,8 +5,10 @@ class StaffConfig(AppConfig):
     name = "staff"
 
     def ready(self):
-        from django.contrib.auth.signals import user_logged_in
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from staff import sessions
+        from staff import sessions, signins
 
         user_logged_in.connect(sessions.stamp_sign_in, dispatch_uid="staff.sessions.stamp_sign_in")
+        user_logged_in.connect(signins.record_sign_in, dispatch_uid="staff.signins.record_sign_in")
+        user_logged_out.connect(signins.forget_sign_in, dispatch_uid="staff.signins.forget_sign_in")

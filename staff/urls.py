@@ -1,6 +1,6 @@
 from django.urls import path
 
-from staff import sessions
+from staff import sessions, signins
 
 app_name = "staff"
 
@@ -8,4 +8,7 @@ urlpatterns = [
     path("status/", sessions.session_status, name="session_status"),
     path("keep-alive/", sessions.session_keep_alive, name="session_keep_alive"),
     path("sign-in-again/", sessions.session_sign_in, name="session_sign_in"),
+    path("sign-ins/", signins.your_sign_ins, name="sign_ins"),
+    path("sign-ins/<int:pk>/end/", signins.end_sign_in, name="end_sign_in"),
+    path("sign-ins/end-others/", signins.end_other_sign_ins, name="end_other_sign_ins"),
 ]

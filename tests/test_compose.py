@@ -91,3 +91,24 @@ def test_secrets_and_the_site_address_must_be_given():
     environment = compose_app_environment()
     assert environment["SECRET_KEY"].startswith("${SECRET_KEY:?")
     assert environment["SITE_URL"].startswith("${SITE_URL:?")
+
+
+def web_healthcheck_code() -> str:
+    """The Python the web service's healthcheck runs: its folded (>-) block, joined as YAML joins it."""
+    healthcheck = re.search(r"^    healthcheck:\n((?:      .*\n)+)", compose_service("web"), flags=re.M)
+    assert healthcheck, "the web service has no healthcheck"
+    block = re.search(r'- python\n\s+- -c\n\s+- >-\n((?:          .*\n)+)', healthcheck.group(1))
+    assert block, "the web service's healthcheck is not `python -c` with a folded block"
+    return " ".join(line.strip() for line in block.group(1).splitlines())
+
+
+def test_the_web_service_is_healthy_only_when_health_answers():
+    code = web_healthcheck_code()
+    compile(code, "web healthcheck", "exec")
+    # The image has no curl (Dockerfile), so the check is Python's own urllib, which fails on a 503.
+    assert "curl" not in (ROOT / "Dockerfile").read_text()
+    assert "urllib.request" in code and "urlopen" in code
+    assert "'http://127.0.0.1:8000/health/'" in code
+    # Neither refused by ALLOWED_HOSTS nor redirected to HTTPS by SECURE_SSL_REDIRECT.
+    assert "ALLOWED_HOSTS" in code and "'X-Forwarded-Proto': 'https'" in code
+    assert "timeout=" in code

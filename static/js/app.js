@@ -60,3 +60,19 @@ document.addEventListener("keydown", (event) => {
   event.preventDefault();
   target.click();
 });
+
+// A button marked data-print prints the page (the Content Security Policy refuses onclick attributes).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest("[data-print]");
+  if (!button) return;
+  event.preventDefault();
+  window.print();
+});
+
+// A box marked data-lookup-param sends its value alone, under that name, with its htmx request:
+// the lookup does not need the rest of the form, whose fields carry the form's prefix.
+document.addEventListener("htmx:configRequest", (event) => {
+  const name = event.detail.elt.dataset && event.detail.elt.dataset.lookupParam;
+  if (!name) return;
+  event.detail.parameters = { [name]: event.detail.elt.value };
+});

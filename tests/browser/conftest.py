@@ -87,18 +87,45 @@ def browser(django_db_setup):
         playwright.stop()
 
 
+# How Chromium words, on the console, anything the Content Security Policy refused: an inline style
+# or script, an event-handler attribute, eval, a file from elsewhere. The console is the browser's own
+# report, so it is not lost when a page navigates away or replaces its document, as a listener for
+# securitypolicyviolation events in the page would be.
+CSP_VIOLATION = "Content Security Policy directive"
+
+
+def csp_violation(message):
+    """What the Content Security Policy refused, as a console message reports it; None for any other message."""
+    if message.type != "error" or CSP_VIOLATION not in message.text:
+        return None
+    where = message.page.url if message.page else message.location.get("url", "")
+    return f"{where}: {message.text}"
+
+
 @contextmanager
 def page_in(browser, live_server, **options):
-    """A page in a fresh context (cookies, storage) of a UK browser; ``options`` size its window.
-    A JavaScript error on it fails the test."""
-    context = browser.new_context(locale="en-GB", timezone_id="Europe/London", base_url=live_server.url, **options)
+    """A page in a fresh context (cookies, storage) of a UK browser; ``options`` size its window or
+    change its language. A JavaScript error on it, or anything its Content Security Policy refused,
+    fails the test."""
+    options = {"locale": "en-GB", "timezone_id": "Europe/London", **options}
+    context = browser.new_context(base_url=live_server.url, **options)
     context.set_default_timeout(TIMEOUT_MS)
+    violations = []
+
+    def record_violation(message):
+        violation = csp_violation(message)
+        if violation:
+            violations.append(violation)
+
+    # On the context, so pages the test opens from this one are watched too.
+    context.on("console", record_violation)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(error))
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not violations, "Content Security Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

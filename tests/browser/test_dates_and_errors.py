@@ -9,6 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from families.models import FollowUp
+from tests.browser.conftest import page_in
 from tests.browser.test_journeys import blocking_violations, describe
 from tests.factories import PASSWORD
 
@@ -24,9 +25,7 @@ def type_date(page, legend, day, month, year):
 
 
 def test_a_us_english_browser_stores_8_12_as_8_december(browser, live_server, cast):
-    context = browser.new_context(locale="en-US", timezone_id="America/New_York", base_url=live_server.url)
-    page = context.new_page()
-    try:
+    with page_in(browser, live_server, locale="en-US", timezone_id="America/New_York") as page:
         page.goto("/accounts/login/")
         page.get_by_label("E-mail address").fill(cast.key_worker.email)
         page.get_by_label("Password").fill(PASSWORD)
@@ -43,8 +42,6 @@ def test_a_us_english_browser_stores_8_12_as_8_december(browser, live_server, ca
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_role("status")).to_contain_text("Follow-up added.")
         assert FollowUp.objects.get().due_on == datetime.date(year, 12, 8)
-    finally:
-        context.close()
 
 
 def test_an_impossible_date_is_refused_and_the_summary_leads_to_it(page, sign_in, cast):
