@@ -26,6 +26,27 @@ def record_view(instance):
     accessed.send(sender=instance.__class__, instance=instance)
 
 
+def record_event(instance, *, actor, event: str, **details) -> LogEntry:
+    """Log something done to ``instance`` that saves none of its fields (a password reset, sign-ins
+    ended), so auditlog's signals never see it: written as auditlog writes a change, with the client's
+    address and the correlation id from its middleware, ``event`` and ``details`` in additional_data."""
+    context = auditlog_value.get({})
+    return LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(instance),
+        object_pk=str(instance.pk),
+        object_id=instance.pk,
+        object_repr=str(instance),
+        action=LogEntry.Action.UPDATE,
+        changes={},
+        actor=actor,
+        actor_email=getattr(actor, "email", None),
+        remote_addr=context.get("remote_addr"),
+        remote_port=context.get("remote_port"),
+        cid=get_cid(),
+        additional_data={"event": event, **details},
+    )
+
+
 def history_for_family(family_id):
     return (
         LogEntry.objects.filter(additional_data__family_id=family_id)

@@ -16,19 +16,17 @@ lockout that someone guessing at the old password caused.
 import hashlib
 from urllib.parse import urlsplit
 
-from auditlog.cid import get_cid
-from auditlog.context import auditlog_value
-from auditlog.models import LogEntry
 from axes.utils import reset as reset_signin_attempts
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
-from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import transaction
 from django.shortcuts import render
 from django.urls import reverse_lazy
 
+from core import audit
 from core.client_address import axes_client_address
 from staff.models import User
 from staff.signin import lockout_username
@@ -95,21 +93,7 @@ def password_reset_send(*, email: str, domain: str, use_https: bool) -> None:
 def password_reset_complete(*, form) -> User:
     """Save the new password, audit it and clear the account's sign-in lockouts."""
     user = form.save()
-    context = auditlog_value.get({})
-    LogEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(User),
-        object_pk=str(user.pk),
-        object_id=user.pk,
-        object_repr=str(user),
-        action=LogEntry.Action.UPDATE,
-        changes={},
-        actor=user,
-        actor_email=user.email,
-        remote_addr=context.get("remote_addr"),
-        remote_port=context.get("remote_port"),
-        cid=get_cid(),
-        additional_data={"event": "password reset by e-mail"},
-    )
+    audit.record_event(user, actor=user, event="password reset by e-mail")
     reset_signin_attempts(username=lockout_username(None, {"username": user.email}))
     return user
 
@@ -121,15 +105,14 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
     success_url = reverse_lazy("password_reset_done")
 
     def form_valid(self, form):
-        from staff.tasks import send_password_reset
-
         email = form.cleaned_data["email"]
         if not password_reset_allowed(email=email, client_address=axes_client_address(self.request)):
             return render(self.request, LIMITED_TEMPLATE, {"minutes": settings.PASSWORD_RESET_WINDOW_MINUTES},
                           status=429)
         # Always queued, whether or not anyone has this address: the answer takes the same time.
         site = urlsplit(settings.SITE_URL)
-        send_password_reset.apply_async(
+        # Started by name: staff.tasks imports this module.
+        current_app.tasks["staff.tasks.send_password_reset"].apply_async(
             kwargs={"email": email, "domain": site.netloc, "use_https": site.scheme == "https"},
             queue=settings.CELERY_MAIL_QUEUE,  # a slow mail server then holds up nothing else
         )

@@ -10,14 +10,10 @@ import re
 from datetime import timedelta
 from importlib import import_module
 
-from auditlog.cid import get_cid
-from auditlog.context import auditlog_value
-from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.http import Http404
@@ -26,7 +22,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from staff.models import SignIn, User
+from core import audit
+from staff.models import SignIn
 from staff.sessions import absolute_lifetime_seconds
 
 # Session key: when this session's SignIn row was last told the browser was seen (epoch seconds).
@@ -183,21 +180,7 @@ def _end(sign_ins) -> int:
 
 def _audit_ended(*, actor, person, ended: int, event: str):
     """Ending someone's sign-ins changes no field, so auditlog's signals see nothing: written here."""
-    context = auditlog_value.get({})
-    LogEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(User),
-        object_pk=str(person.pk),
-        object_id=person.pk,
-        object_repr=str(person),
-        action=LogEntry.Action.UPDATE,
-        changes={},
-        actor=actor,
-        actor_email=getattr(actor, "email", None),
-        remote_addr=context.get("remote_addr"),
-        remote_port=context.get("remote_port"),
-        cid=get_cid(),
-        additional_data={"event": event, "sign_ins_ended": ended},
-    )
+    audit.record_event(person, actor=actor, event=event, sign_ins_ended=ended)
 
 
 @transaction.atomic
