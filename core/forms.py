@@ -186,7 +186,7 @@ def _to_date(values, *, with_time, name):
         ) from None
     if not with_time:
         return value
-    match = _TIME.match(time.replace(" ", "") if " " not in time.strip() else time.strip())
+    match = _TIME.match(time)
     hours, minutes = (int(match.group(1)), int(match.group(2) or 0)) if match else (99, 0)
     if match and match.group(3):
         # 12-hour clock: 12am is midnight, 12pm noon; "13pm" is not a time.
@@ -206,7 +206,6 @@ class UKDateField(forms.Field):
     with_time = False
 
     def __init__(self, *, name=None, earliest=None, latest=None, **kwargs):
-        kwargs.pop("max_length", None)
         super().__init__(**kwargs)
         self.name = name
         self.earliest = earliest

@@ -22,7 +22,7 @@ from core.errors import EditConflict, UserFixableError
 from core.forms import date_in_words
 from families import permissions
 from families.models import Contact, ContactRevision, Family, FollowUp, Person, Relationship
-from families.services import _refuse_unless_may_see
+from families.services import refuse_unless_may_see
 
 # A call form open longer than this was not one call: the worker says how long it took. The same
 # as the longest duration a call may have (Contact.duration_minutes).
@@ -73,7 +73,7 @@ def contact_log(*, user, family: Family, contact: Contact, support_given=(), fol
                 ) -> Contact:
     """Record a conversation with the family, and the follow-up agreed in it if there is one."""
     if follow_up is not None and follow_up.owner_id:
-        _refuse_unless_may_see(follow_up.owner, family, field="owner")
+        refuse_unless_may_see(follow_up.owner, family, field="owner")
     if contact.spoke_with_id and contact.spoke_with.family_id != family.pk:
         raise UserFixableError("Choose someone in this family.", field="spoke_with")
     contact.family = family
@@ -277,7 +277,7 @@ def contact_reinstate(*, user, contact: Contact, reason: str, expected_version: 
 @transaction.atomic
 def follow_up_create(*, user, family: Family, follow_up: FollowUp) -> FollowUp:
     if follow_up.owner_id:
-        _refuse_unless_may_see(follow_up.owner, family, field="owner")
+        refuse_unless_may_see(follow_up.owner, family, field="owner")
     follow_up.family = family
     follow_up.created_by = user
     follow_up.save()

@@ -36,7 +36,7 @@ from staff.models import User
 FAMILY_REFERENCE_FORMAT = "F-{:06d}"
 
 
-def _refuse_unless_may_see(person, family: Family, *, field: str):
+def refuse_unless_may_see(person, family: Family, *, field: str):
     """Work on a family (being its key worker, owning a follow-up) is only for someone who may see
     it: anyone else would be e-mailed about a family that is a 404 to them, and the work would never
     reach their My work. Checked here as well as in the forms, so no other caller can get it wrong."""
@@ -65,7 +65,7 @@ def _prepare_person(person: Person):
 def family_create(*, user, family: Family, carer: Person, child: Person, relationship_kind: str,
                   exploitation_types=()) -> Family:
     """A new family with its first parent or carer and first child."""
-    _refuse_unless_may_see(family.key_worker, family, field="key_worker")
+    refuse_unless_may_see(family.key_worker, family, field="key_worker")
     family.save()
     # The reference is derived from the primary key, so it never collides and reveals nothing.
     family.reference = FAMILY_REFERENCE_FORMAT.format(family.pk)
@@ -89,7 +89,7 @@ def family_update(*, user, family: Family, expected_version: int) -> Family:
     # Only a change is checked: a key worker who has since left the team must not stop other edits.
     previous_key_worker_id = Family.objects.filter(pk=family.pk).values_list("key_worker_id", flat=True).first()
     if family.key_worker_id != previous_key_worker_id:
-        _refuse_unless_may_see(family.key_worker, family, field="key_worker")
+        refuse_unless_may_see(family.key_worker, family, field="key_worker")
     if family.status == Family.Status.CLOSED:
         if not family.closure_reason:
             raise UserFixableError("Say why support is ending.", field="closure_reason")
