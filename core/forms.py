@@ -64,7 +64,33 @@ class PlainTextMixin:
                 _refuse_hidden_characters(field)
                 if reject_markup not in field.validators:
                     field.validators.append(reject_markup)
+            if isinstance(field, forms.ModelMultipleChoiceField):
+                _refuse_impossible_ids(field)
             plain_messages(field, name)
+
+
+# No database row has an id beyond a signed 64-bit integer.
+_LARGEST_ID = 2**63 - 1
+
+
+def _refuse_impossible_ids(field) -> None:
+    """Refuse an id no row can have (99999999999999999999) as any other id not in the list: Django
+    looks the ids up with ``pk__in``, which SQLite cannot even run with such a number (OverflowError)."""
+    clean = field.clean
+
+    def clean_within_range(value):
+        for item in value if isinstance(value, list | tuple) else ():
+            try:
+                number = int(str(item))
+            except ValueError:
+                continue
+            if abs(number) > _LARGEST_ID:
+                raise forms.ValidationError(
+                    field.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": item}
+                )
+        return clean(value)
+
+    field.clean = clean_within_range
 
 
 def _refuse_hidden_characters(field) -> None:
@@ -180,7 +206,7 @@ def _to_date(values, *, with_time, name):
         raise forms.ValidationError(f"Write the year in full, for example {timezone.localdate().year}.", code="year")
     try:
         value = date(int(year), int(month), int(day))
-    except ValueError:
+    except (ValueError, OverflowError):  # 31/4, or a day or month too long for the boxes, sent by a script
         raise forms.ValidationError(
             f"{name} must be a real date: there is no {day}/{month}/{year}.", code="impossible"
         ) from None

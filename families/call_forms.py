@@ -65,8 +65,8 @@ class ContactForm(PlainTextMixin, forms.ModelForm):
         cleaned = super().clean()
         timed = "opened_at" in self.fields
         if timed and cleaned.get("duration_minutes") is None and "duration_minutes" not in self.errors:
-            opened_at = parse_datetime(cleaned.get("opened_at") or "")
-            if opened_at is None or timezone.is_naive(opened_at):
+            opened_at = _aware_moment(cleaned.get("opened_at"))
+            if opened_at is None:
                 self.add_error("duration_minutes", "Enter how long the call took, in minutes.")
             else:
                 try:
@@ -78,9 +78,17 @@ class ContactForm(PlainTextMixin, forms.ModelForm):
     @property
     def form_opened_at(self):
         """When the form was first opened (the timer counts from it), or None."""
-        value = self["opened_at"].value() or ""
+        return _aware_moment(self["opened_at"].value())
+
+
+def _aware_moment(value):
+    """The aware moment an ISO value names, or None: the hidden opening time comes back from the
+    browser, so it may be anything, including a well-formed impossible one (2026-12-08T25:00)."""
+    try:
         moment = parse_datetime(value) if isinstance(value, str) else None
-        return moment if moment is not None and timezone.is_aware(moment) else None
+    except ValueError:
+        return None
+    return moment if moment is not None and timezone.is_aware(moment) else None
 
 
 class ContactAmendForm(ContactForm):

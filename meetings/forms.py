@@ -51,7 +51,7 @@ class MeetingForm(PlainTextMixin, forms.ModelForm):
         ]
         labels = {
             "kind": "What kind of meeting",
-            "children": "About",
+            "children": "Which children it was about",
             "agencies": "Agencies present",
             "minutes_accurate": "Does the parent say the minutes are accurate?",
         }

@@ -10,54 +10,21 @@ the other tests expect it. Run on PostgreSQL too, which refuses NUL in text wher
 import copy
 import importlib
 import inspect
-import os
-import unicodedata
 from pathlib import Path
 
 import pytest
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from core.forms import PlainTextMixin
 from families.models import Family
+from tests.hostile import has_control, hostile, hostile_text, rolled_back
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ["core", "staff", "families", "agencies", "deadlines", "referrals", "safety_plans", "meetings"]
-
-# A few hundred examples per view in CI, fewer on a developer's machine.
-EXAMPLES = 200 if os.environ.get("CI") else 25
-hostile = settings(
-    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-
-CONTROL = "".join(chr(code) for code in [*range(0x00, 0x20), *range(0x7F, 0xA0)])
-MARKUP = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "&lt;b&gt;", "<!-- x -->", "</p>"]
-# Any character UTF-8 can carry (a lone surrogate cannot be sent at all).
-ANY_CHARACTER = st.characters(exclude_categories=["Cs"])
-
-
-def hostile_text(max_size=120):
-    """Text a person would never type: control characters among ordinary ones, markup, very long
-    runs, odd Unicode (right-to-left marks, combining accents, emoji, private use)."""
-    with_controls = st.lists(
-        st.one_of(st.sampled_from(CONTROL), st.sampled_from("Jo Okafor 07700 SO16 F-0001"), ANY_CHARACTER),
-        max_size=max_size,
-    ).map("".join)
-    very_long = st.builds(lambda piece, times: piece * times, st.sampled_from(["a", "é", "\x00", "😀", "<"]),
-                          st.integers(min_value=256, max_value=5000))
-    odd_unicode = st.text(alphabet=st.sampled_from("\u202e\u200b\u0301\ufeff\U0001f600\ue000ßİﬁ"), max_size=40)
-    return st.one_of(with_controls, very_long, odd_unicode, st.sampled_from(MARKUP), st.text(ANY_CHARACTER))
-
-
-def rolled_back(check):
-    """Run one example in a savepoint that is always rolled back: examples never see each other's rows."""
-    with transaction.atomic():
-        check()
-        transaction.set_rollback(True)
 
 
 # ------------------------------------------------------------------ through the real views
@@ -128,7 +95,7 @@ def test_a_new_family_with_hostile_text_is_refused_or_saved_clean(cast, key_work
         else:
             saved = Family.objects.order_by("-pk").first()
             names = [f"{person.first_name} {person.last_name}" for person in saved.people.all()]
-            assert not any(_control(name) for name in [*names, saved.postcode])
+            assert not any(has_control(name) for name in [*names, saved.postcode])
 
     rolled_back(check)
 
@@ -145,10 +112,6 @@ def test_control_characters_in_a_name_are_refused_with_a_plain_message(cast, key
 
 
 # ------------------------------------------------------------------ every form class, directly
-
-
-def _control(text, allowed=""):
-    return any(unicodedata.category(char) == "Cc" and char not in allowed for char in text or "")
 
 
 def project_form_classes():
@@ -225,7 +188,7 @@ def test_every_text_field_refuses_or_keeps_clean_text(data):
     except ValidationError:
         return
     allowed = "\t\n\r" if isinstance(field.widget, forms.Textarea) else ""
-    assert not _control(str(value), allowed), f"{form_class.__name__}.{name} kept {value!r}"
+    assert not has_control(str(value), allowed), f"{form_class.__name__}.{name} kept {value!r}"
     assert "\x00" not in str(value)
 
 
