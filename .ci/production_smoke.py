@@ -4,7 +4,9 @@
         Accepts every message on 127.0.0.1:PORT and writes each to DIR as a .eml file.
 
     production_smoke.py drive --base-url URL --mail-dir DIR --email E --wait SECONDS
-        Signs in through the sign-in form (password in SMOKE_ADMIN_PASSWORD), adds a family
+        Signs in through the sign-in form (password in SMOKE_ADMIN_PASSWORD), sets up the second
+        factor as a new person does (reads the key off the set-up page, types the code an app
+        would show, sees the recovery codes), signs out and in again with a code, adds a family
         and records a referral whose decision is long overdue, all through the site's forms
         over HTTP, then waits for Celery beat's overdue job to put the family on the overdue
         queue and for the worker's e-mail to reach the sink.
@@ -14,12 +16,16 @@ development virtualenv, while the application runs from one holding requirements
 """
 
 import argparse
+import base64
 import datetime
 import email
 import email.policy
+import hashlib
+import hmac
 import http.cookiejar
 import os
 import re
+import struct
 import sys
 import threading
 import time
@@ -206,6 +212,60 @@ def errors_on(html: str) -> str:
     return "; ".join(text.strip() for text in found) or "no error shown"
 
 
+# ------------------------------------------------------------------ the second factor
+
+
+def totp_code(base32_key: str, at: float | None = None, step: int = 30, digits: int = 6) -> str:
+    """The code an authenticator app shows for this key (RFC 6238 with SHA-1, as the site's apps use)."""
+    key = base32_key.replace(" ", "").upper()
+    secret = base64.b32decode(key + "=" * (-len(key) % 8))
+    counter = int((time.time() if at is None else at) // step)
+    digest = hmac.new(secret, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return str(number % 10**digits).zfill(digits)
+
+
+def key_on(html: str) -> str:
+    found = re.search(r'<code id="two-factor-key"[^>]*>([A-Z2-7 ]+)</code>', html)
+    if not found:
+        raise SmokeFailure("the second-factor set-up page shows no key to type")
+    return found.group(1)
+
+
+def set_up_second_factor(site: "Site", path: str, html: str) -> str:
+    """On the set-up page signing in led to: confirm an app with the key shown. Returns the key."""
+    if not path.startswith("/accounts/two-factor/set-up/"):
+        raise SmokeFailure(f"signing in did not ask to set up a second factor (at {path})")
+    key = key_on(html)
+    path, html = site.post_form(path, "code", {"code": totp_code(key)})
+    if "Your recovery codes" not in html or len(re.findall(r"<li>[a-z2-7]{4}-[a-z2-7]{4}</li>", html)) != 10:
+        raise SmokeFailure(f"confirming the app did not show ten recovery codes: {errors_on(html)}")
+    return key
+
+
+def sign_out(site: "Site") -> None:
+    _path, html = site.request("/")
+    parser = FormParser()
+    parser.feed(html)
+    form = next((form for form in parser.forms if form["action"] == "/accounts/logout/"), None)
+    if form is None:
+        raise SmokeFailure("My work has no sign-out button")
+    site.request(form["action"], form["fields"])
+
+
+def type_code(site: "Site", path: str, html: str, key: str) -> str:
+    """On the code page signing in led to: type the code for the next time step the site has not seen
+    (the one just used to set up is refused, as it should be). Returns the page it led to."""
+    if not path.startswith("/accounts/two-factor/"):
+        raise SmokeFailure(f"signing in again did not ask for a code (at {path})")
+    time.sleep(30 - time.time() % 30 + 0.5)
+    path, html = site.post_form(path, "code", {"code": totp_code(key)})
+    if path.startswith("/accounts/two-factor/"):
+        raise SmokeFailure(f"the code was refused: {errors_on(html)}")
+    return path
+
+
 # ------------------------------------------------------------------ the person
 
 
@@ -256,9 +316,18 @@ def drive(args) -> None:
     path, html = site.post_form("/accounts/login/", "username", {"username": args.email, "password": password})
     if path.startswith("/accounts/login/"):
         raise SmokeFailure(f"signing in as {args.email} failed: {errors_on(html)}")
+    key = set_up_second_factor(site, path, html)
+    print(f"  signed in as {args.email} through the sign-in form and set up the second factor", flush=True)
+
+    sign_out(site)
+    if site.request("/")[0] != "/accounts/login/":
+        raise SmokeFailure("signing out did not sign out")
+    path, html = site.post_form("/accounts/login/", "username", {"username": args.email, "password": password})
+    path = type_code(site, path, html, key)
+    _path, html = site.request(path)
     if "not in a team" in html:
         raise SmokeFailure("the new administrator is in no team")
-    print(f"  signed in as {args.email} through the sign-in form", flush=True)
+    print("  signed out, and in again with the password and a code", flush=True)
 
     path, html = site.post_form("/families/new/", "family-source", {
         # Choices are read off the form: whatever the first one offered is.

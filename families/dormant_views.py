@@ -1,4 +1,5 @@
-"""Administrators' pages about accounts: when each last signed in, and where a person is signed in."""
+"""Administrators' pages about accounts: when each last signed in, where a person is signed in, and
+resetting a lost second factor."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -7,10 +8,10 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from families import dormant, permissions
-from staff import signins
+from staff import signins, two_factor
 from staff.models import User
 
 LAST_SIGN_INS_PAGE_SIZE = 100
@@ -52,5 +53,26 @@ def account_sign_ins(request, user_pk):
     return render(
         request,
         "staff/account_sign_ins.html",
-        {"person": person, "sign_ins": list(signins.sign_ins_of(person))},
+        {
+            "person": person,
+            "sign_ins": list(signins.sign_ins_of(person)),
+            "has_second_factor": two_factor.has_app(person),
+        },
     )
+
+
+@never_cache
+@login_required
+@require_POST
+def account_second_factor_reset(request, user_pk):
+    """For a lost phone: removes the person's app and recovery codes and signs them out everywhere;
+    they set up a new app when they next sign in."""
+    _administrator_or_404(request.user)
+    person = get_object_or_404(User, pk=user_pk)
+    two_factor.second_factor_reset(actor=request.user, person=person)
+    messages.success(
+        request,
+        f"{person}'s second factor is reset and they are signed out everywhere. When they next sign in "
+        "they will set up their authenticator app again.",
+    )
+    return redirect("families:team_account_sign_ins", person.pk)

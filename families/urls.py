@@ -33,6 +33,8 @@ urlpatterns = [
     path("teams/new/", views.team_create, name="team_create"),
     path("teams/last-sign-ins/", dormant_views.last_sign_ins, name="team_last_sign_ins"),
     path("teams/accounts/<int:user_pk>/sign-ins/", dormant_views.account_sign_ins, name="team_account_sign_ins"),
+    path("teams/accounts/<int:user_pk>/second-factor/reset/", dormant_views.account_second_factor_reset,
+         name="team_account_second_factor_reset"),
     path("teams/<int:pk>/", views.team_members, name="team_members"),
     path("teams/<int:pk>/edit/", views.team_edit, name="team_edit"),
     path("teams/<int:pk>/accounts/new/", views.team_account_create, name="team_account_create"),

@@ -5,6 +5,7 @@ from django.urls import include, path
 from pace_cases.health import health
 from pace_cases.views import handover_history, handover_read, home
 from staff.password_reset import PasswordResetConfirm, PasswordResetDone, PasswordResetRequestView
+from staff.urls import two_factor_patterns
 
 admin.site.site_header = "Pace Cases administration"
 
@@ -27,6 +28,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("accounts/session/", include("staff.urls")),
+    path("accounts/two-factor/", include(two_factor_patterns)),
     path("", include("families.urls")),
     path("", include("safety_plans.urls")),
     path("", include("meetings.urls")),

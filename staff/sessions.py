@@ -5,6 +5,7 @@ SESSION_ABSOLUTE_HOURS after the password was last typed, however busy it was: a
 left signed in must not stay signed in overnight. Typing sends no request, so static/js/session.js
 keeps the session alive while someone types, warns before it lapses and, when a save finds it gone,
 signs the same person in again over the form, so that a note typed during a long call is never lost.
+Signing in again asks for the second factor too (staff.two_factor), so the dialog is never a way round it.
 These endpoints are extras: without JavaScript everything works as before.
 """
 
@@ -23,6 +24,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import UserFixableError
+from staff import two_factor
 
 # Session key: when the person last signed in with their password, in seconds since the epoch.
 SIGNED_IN_AT = "signed_in_at"
@@ -134,8 +136,8 @@ def session_limits(request):
 
 
 class SignInRefused(UserFixableError):
-    def __init__(self, message, status):
-        super().__init__(message, field="password")
+    def __init__(self, message, status, field="password"):
+        super().__init__(message, field=field)
         self.status = status
 
 
@@ -145,11 +147,17 @@ LOCKED_OUT = (
     "to unlock it."
 )
 SIGN_IN_FAILED = "That password is not right. Check it and try again."
+NO_SECOND_FACTOR = (
+    "You have not set up your second factor yet, so you cannot sign in again here. Copy anything you "
+    "need to keep from this page, then sign in on the sign-in page to set it up."
+)
 
 
-def sign_in_again(request, *, expected_email: str, email: str, password: str):
+def sign_in_again(request, *, expected_email: str, email: str, password: str, code: str):
     """Sign in the person whose page this is, and nobody else: what they typed is saved under their
-    name. Goes through authenticate(), so django-axes counts a failure and refuses a locked account."""
+    name. Goes through authenticate(), so django-axes counts a failure and refuses a locked account;
+    then the second factor's code is checked (only once the password is right, so that nobody without
+    it can spend the person's codes or throttle them)."""
     expected = expected_email.strip().lower()
     if not expected or email.strip().lower() != expected:
         raise SignInRefused(
@@ -163,8 +171,15 @@ def sign_in_again(request, *, expected_email: str, email: str, password: str):
             request.axes_locked_out = False
             raise SignInRefused(LOCKED_OUT, status=429)
         raise SignInRefused(SIGN_IN_FAILED, status=400)
+    if not two_factor.has_app(user):
+        raise SignInRefused(NO_SECOND_FACTOR, status=403, field="code")
+    try:
+        device = two_factor.verify_code(user, code)
+    except two_factor.CodeRefused as refused:
+        raise SignInRefused(refused.message, status=400, field="code") from None
     # Rotates the session key and the CSRF token: the page is given the new token in the answer.
     login(request, user)
+    two_factor.pass_second_factor(request, device)
     return user
 
 
@@ -220,8 +235,9 @@ def session_keep_alive(request):
 
 @answers_in_json
 @never_cache
-@sensitive_post_parameters("password")
+@sensitive_post_parameters("password", "code")
 @require_POST
+@two_factor.before_second_factor
 def session_sign_in(request):
     try:
         sign_in_again(
@@ -229,7 +245,10 @@ def session_sign_in(request):
             expected_email=request.POST.get("expected", ""),
             email=request.POST.get("username", ""),
             password=request.POST.get("password", ""),
+            code=request.POST.get("code", ""),
         )
     except SignInRefused as refused:
-        return JsonResponse({"signed_in": False, "error": refused.message}, status=refused.status)
+        return JsonResponse(
+            {"signed_in": False, "error": refused.message, "field": refused.field}, status=refused.status
+        )
     return _signed_in(request)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from staff import sessions, signins
+from staff import sessions, signins, two_factor_views
 
 app_name = "staff"
 
@@ -12,3 +12,14 @@ urlpatterns = [
     path("sign-ins/<int:pk>/end/", signins.end_sign_in, name="end_sign_in"),
     path("sign-ins/end-others/", signins.end_other_sign_ins, name="end_other_sign_ins"),
 ]
+
+# Under /accounts/two-factor/ (pace_cases/urls.py), in their own namespace.
+two_factor_patterns = (
+    [
+        path("", two_factor_views.verify, name="verify"),
+        path("set-up/", two_factor_views.set_up, name="set_up"),
+        path("yours/", two_factor_views.manage, name="manage"),
+        path("yours/new-recovery-codes/", two_factor_views.new_recovery_codes, name="new_recovery_codes"),
+    ],
+    "two_factor",
+)

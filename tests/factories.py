@@ -52,6 +52,17 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.save()
 
 
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    """A confirmed authenticator app; tests.two_factor.current_code gives the code it shows now."""
+
+    class Meta:
+        model = "otp_totp.TOTPDevice"
+
+    user = factory.SubFactory(UserFactory)
+    name = "Authenticator app"
+    confirmed = True
+
+
 class LocalAuthorityFactory(factory.django.DjangoModelFactory):
     """Prefer the real authorities loaded by migration; this makes test-only ones."""
 

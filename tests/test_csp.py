@@ -5,6 +5,8 @@ import re
 import pytest
 from django.urls import reverse
 
+from tests.two_factor import verified_login
+
 EXPECTED = {
     "default-src": "'self'",
     "script-src": "'self'",
@@ -33,7 +35,7 @@ def test_the_sign_in_page_has_the_policy(client):
 
 @pytest.mark.parametrize("name", ["home", "families:list", "families:create"])
 def test_case_pages_have_the_policy_with_nothing_inline_and_no_eval(client, cast, name):
-    client.force_login(cast.key_worker)
+    verified_login(client, cast.key_worker)
 
     response = client.get(reverse(name))
 
@@ -46,7 +48,7 @@ def test_case_pages_have_the_policy_with_nothing_inline_and_no_eval(client, cast
 
 
 def test_the_family_page_has_the_policy_and_no_inline_style_or_handler(client, cast):
-    client.force_login(cast.key_worker)
+    verified_login(client, cast.key_worker)
 
     response = client.get(cast.family.get_absolute_url())
 
@@ -57,7 +59,7 @@ def test_the_family_page_has_the_policy_and_no_inline_style_or_handler(client, c
 
 
 def test_the_postcode_box_asks_htmx_for_no_eval(client, cast):
-    client.force_login(cast.key_worker)
+    verified_login(client, cast.key_worker)
 
     html = client.get(reverse("families:create")).content.decode()
 

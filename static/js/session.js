@@ -41,6 +41,7 @@
   const signIn = document.getElementById("session-sign-in");
   const signInForm = document.getElementById("session-sign-in-form");
   const password = document.getElementById("session-sign-in-password");
+  const code = document.getElementById("session-sign-in-code");
   const signInError = document.getElementById("session-sign-in-error");
 
   // Every request that reaches the server renews the idle clock.
@@ -181,6 +182,7 @@
   }
   signIn.addEventListener("close", () => {
     password.value = "";
+    code.value = "";
     showSignInError("");
   });
 
@@ -299,17 +301,21 @@
     openDialog(signIn, password);
   }
 
-  function showSignInError(message) {
+  // The message shows below the code box; the box it is about (the password's, unless said) is marked.
+  function showSignInError(message, field) {
     if (message) {
       say(signInError, message);
     } else {
       signInError.textContent = "";
     }
-    password.classList.toggle("is-invalid", Boolean(message));
-    if (message) {
-      password.setAttribute("aria-invalid", "true");
-    } else {
-      password.removeAttribute("aria-invalid");
+    const invalid = message ? (field === "code" ? code : password) : null;
+    for (const box of [password, code]) {
+      box.classList.toggle("is-invalid", box === invalid);
+      if (box === invalid) {
+        box.setAttribute("aria-invalid", "true");
+      } else {
+        box.removeAttribute("aria-invalid");
+      }
     }
   }
 
@@ -322,14 +328,22 @@
       password.focus();
       return;
     }
+    if (!code.value.trim()) {
+      showSignInError("Type the code from your authenticator app, or a recovery code.", "code");
+      code.focus();
+      return;
+    }
     signingIn = true;
     const { status, answer } = await ask(signInForm.action, { method: "POST", body: new FormData(signInForm) });
     signingIn = false;
     if (status !== 200 || !answer.signed_in) {
       showSignInError(
-        answer.error || "Signing in did not work. Check your connection and try again: what you typed is still on this page."
+        answer.error || "Signing in did not work. Check your connection and try again: what you typed is still on this page.",
+        answer.field
       );
-      password.focus();
+      (answer.field === "code" ? code : password).focus();
+      // A code that was checked is not worth typing again: the next try needs the one the app shows then.
+      if (answer.field === "code") code.value = "";
       return;
     }
     noteSignedIn(answer);

@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.factories import PASSWORD
+from tests.two_factor import app_device, usable_code
 
 LOGIN_PATH = "/accounts/login/"
+SECOND_FACTOR_PATH = "/accounts/two-factor/"
+CODE_LABEL = "Code from your authenticator app or a recovery code"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_MISSING = "Debian's chromium is not installed: apt-get install chromium"
 CHROMIUM_ARGS = [
@@ -134,16 +137,35 @@ def page(browser, live_server):
         yield page
 
 
+def pass_second_factor(page, user):
+    """On the second-factor page that signing in led to, type the code ``user``'s app shows (an app is
+    made for them if they have none), and wait to be let through."""
+    device = app_device(user)
+    page.wait_for_url(lambda url: SECOND_FACTOR_PATH in url)
+    code_box = page.get_by_label(CODE_LABEL)
+    code_box.fill(usable_code(device))
+    code_box.press("Enter")
+    page.wait_for_url(lambda url: SECOND_FACTOR_PATH not in url)
+
+
+def sign_in_on(page, user, password=PASSWORD):
+    """Sign ``user`` in on ``page`` through the sign-in page and the second factor's."""
+    app_device(user)
+    page.goto(LOGIN_PATH)
+    page.get_by_label("E-mail address").fill(user.email)
+    password_box = page.get_by_label("Password")
+    password_box.fill(password)
+    password_box.press("Enter")
+    page.wait_for_url(lambda url: LOGIN_PATH not in url)
+    pass_second_factor(page, user)
+
+
 @pytest.fixture
 def sign_in(page):
-    """sign_in(user): sign in through the real sign-in page, as a person would, and land on My work."""
+    """sign_in(user): sign in through the real sign-in page and the second factor's, as a person would,
+    and land on My work."""
 
     def sign_in(user, password=PASSWORD):
-        page.goto(LOGIN_PATH)
-        page.get_by_label("E-mail address").fill(user.email)
-        password_box = page.get_by_label("Password")
-        password_box.fill(password)
-        password_box.press("Enter")
-        page.wait_for_url(lambda url: LOGIN_PATH not in url)
+        sign_in_on(page, user, password)
 
     return sign_in

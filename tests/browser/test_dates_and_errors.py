@@ -9,9 +9,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from families.models import FollowUp
-from tests.browser.conftest import page_in
+from tests.browser.conftest import page_in, sign_in_on
 from tests.browser.test_journeys import blocking_violations, describe
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -26,11 +25,7 @@ def type_date(page, legend, day, month, year):
 
 def test_a_us_english_browser_stores_8_12_as_8_december(browser, live_server, cast):
     with page_in(browser, live_server, locale="en-US", timezone_id="America/New_York") as page:
-        page.goto("/accounts/login/")
-        page.get_by_label("E-mail address").fill(cast.key_worker.email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_label("Password").press("Enter")
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        sign_in_on(page, cast.key_worker)
         page.goto(reverse("families:follow_up_add", args=[cast.family.pk]))
         year = timezone.localdate().year + 1
         page.get_by_label("Follow-up").fill("Ring the school")

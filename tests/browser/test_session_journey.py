@@ -16,9 +16,11 @@ from playwright.sync_api import expect
 
 from families.models import Contact, Handover
 from staff import sessions
+from tests.browser.conftest import CODE_LABEL
 from tests.browser.test_journeys import blocking_violations, describe, screenshot
 from tests.factories import PASSWORD
 from tests.families.test_handover import hand_over
+from tests.two_factor import app_device, usable_code
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +75,8 @@ def test_a_save_after_the_sign_in_lapsed_signs_in_again_over_the_form_and_keeps_
     expect(dialog).to_be_visible()
     expect(password).to_be_focused()
 
+    code = dialog.get_by_label(CODE_LABEL)
+    code.fill(usable_code(app_device(cast.key_worker)))
     password.fill("not my password")
     password.press("Enter")
     expect(password).to_have_accessible_description("That password is not right. Check it and try again.")
@@ -119,6 +123,7 @@ def test_an_htmx_form_saved_after_the_sign_in_lapsed_is_sent_by_htmx_with_the_ne
     dialog = page.get_by_role("dialog", name="Sign in again")
     expect(dialog).to_be_visible()
     dialog.get_by_label("Password").fill(PASSWORD)
+    dialog.get_by_label(CODE_LABEL).fill(usable_code(app_device(cast.teammate)))
     dialog.get_by_role("button", name="Sign in and save").click()
 
     expect(mark_read).to_have_count(0)  # htmx swapped the hand-over out: the page itself stayed

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from core.client_address import client_address, trusted_networks
 from tests.factories import PASSWORD, UserFactory
+from tests.two_factor import verified_login
 
 PROXY = "10.0.0.5"
 PROXIES = trusted_networks([PROXY, "10.1.0.0/16"])
@@ -101,7 +102,7 @@ def test_without_trusted_proxies_the_header_is_ignored(settings):
 )
 def test_the_audit_log_records_the_clients_address(behind_proxy, cast, remote_addr, forwarded_for, recorded):
     client = Client()
-    client.force_login(cast.key_worker, backend="django.contrib.auth.backends.ModelBackend")
+    verified_login(client, cast.key_worker)
     response = client.get(
         reverse("families:detail", args=[cast.family.pk]), REMOTE_ADDR=remote_addr, HTTP_X_FORWARDED_FOR=forwarded_for
     )

@@ -18,8 +18,8 @@ from families.models import Role
 from families.tasks import disable_dormant_accounts
 from staff.models import User
 from tests.factories import MembershipFactory, TeamFactory
+from tests.two_factor import verified_login
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 NOW = datetime.datetime(2026, 11, 30, 3, 15, tzinfo=datetime.UTC)
 REPORT = reverse("families:team_last_sign_ins")
 
@@ -191,7 +191,7 @@ def test_the_nightly_task_runs_the_job_and_is_scheduled(administrator):
 def test_a_switched_off_account_cannot_be_used_by_a_session_left_open(administrator):
     dormant = account(last_login=days_ago(100))
     client = Client()
-    client.force_login(dormant, backend=MODEL_BACKEND)
+    verified_login(client, dormant)
     User.objects.filter(pk=dormant.pk).update(last_login=days_ago(100))
     dormant_accounts_disable()
     assert client.get(reverse("home")).status_code == 302
@@ -209,7 +209,7 @@ def test_the_report_lists_active_accounts_longest_unused_first(administrator):
     recent = account(last_login=days_ago(2, hours=3), team=north, user__full_name="Rita Recent")
     account(last_login=days_ago(400), user__is_active=False, user__full_name="Sid Switched-off")
     client = Client()
-    client.force_login(administrator, backend=MODEL_BACKEND)
+    verified_login(client, administrator)
 
     response = client.get(REPORT)
 
@@ -227,7 +227,7 @@ def test_the_report_lists_active_accounts_longest_unused_first(administrator):
 
 def test_the_reports_query_count_does_not_grow_with_the_accounts(administrator):
     client = Client()
-    client.force_login(administrator, backend=MODEL_BACKEND)
+    verified_login(client, administrator)
     client.get(REPORT)
     with CaptureQueriesContext(connection) as few:
         client.get(REPORT)
@@ -245,7 +245,7 @@ def test_the_report_is_paginated(administrator, monkeypatch):
     for _ in range(3):
         account(last_login=days_ago(5))
     client = Client()
-    client.force_login(administrator, backend=MODEL_BACKEND)
+    verified_login(client, administrator)
     first = client.get(REPORT)
     assert len(first.context["page"].object_list) == 2
     assert first.context["page"].paginator.num_pages == 2
@@ -254,12 +254,12 @@ def test_the_report_is_paginated(administrator, monkeypatch):
 
 def test_the_teams_page_links_to_the_report(administrator):
     client = Client()
-    client.force_login(administrator, backend=MODEL_BACKEND)
+    verified_login(client, administrator)
     assert REPORT in client.get(reverse("families:teams")).content.decode()
 
 
 @pytest.mark.parametrize("role", [Role.CASEWORKER, Role.MANAGER, Role.PLO])
 def test_the_report_is_for_administrators_only(db, role):
     client = Client()
-    client.force_login(account(last_login=days_ago(1), role=role), backend=MODEL_BACKEND)
+    verified_login(client, account(last_login=days_ago(1), role=role))
     assert client.get(REPORT).status_code == 404

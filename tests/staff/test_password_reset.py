@@ -19,6 +19,7 @@ from django.urls import reverse
 from families.models import Role
 from families.team_forms import StaffAccountForm
 from tests.factories import PASSWORD, UserFactory
+from tests.two_factor import verified_login
 
 NEW_PASSWORD = "lantern orchard pebble quietly"
 CSRF_TOKEN = re.compile(rb"\b[A-Za-z0-9]{64}\b")  # masked, in the form and in htmx's headers
@@ -297,7 +298,7 @@ def test_a_reset_refuses_a_common_password(client, mailoutbox):
 @pytest.mark.django_db
 def test_changing_a_password_uses_the_same_rules(client):
     user = UserFactory()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    verified_login(client, user)
     response = client.post(reverse("password_change"), {
         "old_password": PASSWORD, "new_password1": "qwertyqwerty", "new_password2": "qwertyqwerty",
     })

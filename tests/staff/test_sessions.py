@@ -12,12 +12,13 @@ from django.test import Client
 from django.urls import reverse
 
 from staff import sessions
+from staff.models import User
 from tests.factories import PASSWORD, UserFactory
+from tests.two_factor import app_device, current_code, verified_login
 
 STATUS = reverse("staff:session_status")
 KEEP_ALIVE = reverse("staff:session_keep_alive")
 SIGN_IN_AGAIN = reverse("staff:session_sign_in")
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 UTC = datetime.UTC
 
 
@@ -51,7 +52,7 @@ def user(db):
 @pytest.fixture
 def signed_in(user):
     client = Client()
-    client.force_login(user, backend=MODEL_BACKEND)
+    verified_login(client, user)
     return client
 
 
@@ -61,7 +62,7 @@ def signed_in(user):
 def test_keep_alive_moves_the_sessions_expiry(user):
     client = Client()
     with at("2026-11-30 09:00:00+00:00") as traveller:
-        client.force_login(user, backend=MODEL_BACKEND)
+        verified_login(client, user)
         assert session_row(client).expire_date == datetime.datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
         traveller.shift(datetime.timedelta(minutes=20))
         response = client.post(KEEP_ALIVE)
@@ -73,7 +74,7 @@ def test_keep_alive_moves_the_sessions_expiry(user):
 def test_typing_through_a_call_longer_than_the_idle_limit_keeps_the_sign_in(user):
     client = Client()
     with at("2026-11-30 09:00:00+00:00") as traveller:
-        client.force_login(user, backend=MODEL_BACKEND)
+        verified_login(client, user)
         for _ in range(14):  # 70 minutes of typing, a keep-alive every 5 minutes
             traveller.shift(datetime.timedelta(minutes=5))
             assert client.post(KEEP_ALIVE).status_code == 200
@@ -84,7 +85,7 @@ def test_typing_through_a_call_longer_than_the_idle_limit_keeps_the_sign_in(user
 def test_keep_alive_and_status_never_extend_past_the_absolute_lifetime(user):
     client = Client()
     with at("2026-11-30 08:00:00+00:00") as traveller:
-        client.force_login(user, backend=MODEL_BACKEND)
+        verified_login(client, user)
         for _ in range(10 * 60 // 20 - 1):  # every 20 minutes until 17:40
             traveller.shift(datetime.timedelta(minutes=20))
             assert client.post(KEEP_ALIVE).status_code == 200
@@ -104,7 +105,7 @@ def test_keep_alive_and_status_never_extend_past_the_absolute_lifetime(user):
 def test_a_page_after_the_absolute_lifetime_signs_out_with_a_message_on_the_sign_in_page(user):
     client = Client()
     with at("2026-11-30 08:00:00+00:00") as traveller:
-        client.force_login(user, backend=MODEL_BACKEND)
+        verified_login(client, user)
         keep_typing(client, traveller, datetime.timedelta(hours=9, minutes=59))
         assert client.get(reverse("home")).status_code == 200
         traveller.shift(datetime.timedelta(minutes=1))
@@ -119,7 +120,7 @@ def test_the_absolute_lifetime_follows_the_setting(user, settings):
     settings.SESSION_ABSOLUTE_HOURS = 2
     client = Client()
     with at("2026-11-30 08:00:00+00:00") as traveller:
-        client.force_login(user, backend=MODEL_BACKEND)
+        verified_login(client, user)
         keep_typing(client, traveller, datetime.timedelta(hours=1, minutes=50))
         assert client.post(KEEP_ALIVE).status_code == 200
         traveller.shift(datetime.timedelta(minutes=10))
@@ -129,7 +130,7 @@ def test_the_absolute_lifetime_follows_the_setting(user, settings):
 def test_a_session_from_before_the_limit_gets_its_clock_started_when_first_seen(user):
     client = Client()
     with at("2026-11-30 08:00:00+00:00") as traveller:
-        client.force_login(user, backend=MODEL_BACKEND)
+        verified_login(client, user)
         session = client.session
         del session[sessions.SIGNED_IN_AT]
         session.save()
@@ -166,7 +167,7 @@ def test_status_answers_signed_out_in_json_without_redirecting_to_the_sign_in_pa
 def test_status_tells_the_page_who_is_signed_in_and_how_long_is_left(user):
     client = Client()
     with at("2026-11-30 08:00:00+00:00") as traveller:
-        client.force_login(user, backend=MODEL_BACKEND)
+        verified_login(client, user)
         keep_typing(client, traveller, datetime.timedelta(hours=4))
         response = client.get(STATUS)
     assert response.status_code == 200
@@ -195,16 +196,22 @@ def test_each_endpoint_refuses_the_other_method(signed_in, method, url):
 # Signing in again over a form
 
 
-def sign_in_again(client, *, expected, username, password, token=None):
+def sign_in_again(client, *, expected, username, password, token=None, code=None):
+    """Post the dialog's form; ``code`` defaults to the one the person's app shows now."""
+    if code is None:
+        person = User.objects.filter(email=username).first()
+        code = current_code(app_device(person)) if person else ""
     headers = {"X-CSRFToken": token} if token else {}
     return client.post(
-        SIGN_IN_AGAIN, {"expected": expected, "username": username, "password": password}, headers=headers
+        SIGN_IN_AGAIN,
+        {"expected": expected, "username": username, "password": password, "code": code},
+        headers=headers,
     )
 
 
 def test_signing_in_again_with_the_right_password_signs_in_and_gives_a_new_csrf_token(user):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(user, backend=MODEL_BACKEND)
+    verified_login(client, user)
     old_token = client.get(STATUS).json()["csrf_token"]
     old_cookie = client.cookies[settings.CSRF_COOKIE_NAME].value
     Session.objects.all().delete()  # signed out while the call went on
@@ -226,7 +233,7 @@ def test_signing_in_again_with_the_right_password_signs_in_and_gives_a_new_csrf_
 def test_signing_in_again_after_the_absolute_end_starts_a_new_lifetime_without_a_stale_message(user):
     client = Client()
     with at("2026-11-30 08:00:00+00:00") as traveller:
-        client.force_login(user, backend=MODEL_BACKEND)
+        verified_login(client, user)
         keep_typing(client, traveller, datetime.timedelta(hours=9, minutes=50))
         traveller.shift(datetime.timedelta(minutes=15))
         assert client.get(STATUS).json()["reason"] == "lifetime_ended"
@@ -294,7 +301,7 @@ def test_a_signed_in_page_tells_the_script_the_limits_and_whose_page_it_is(user,
     settings.SESSION_COOKIE_AGE = 45 * 60
     client = Client()
     with at("2026-11-30 08:00:00+00:00") as traveller:
-        client.force_login(user, backend=MODEL_BACKEND)
+        verified_login(client, user)
         keep_typing(client, traveller, datetime.timedelta(hours=3))
         page = client.get(reverse("home")).content.decode()
     assert 'data-idle-seconds="2700"' in page

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from tests.factories import PASSWORD, UserFactory
+from tests.two_factor import verified_login
 
 # Signing in is tested with the hashers production uses, not the suite's fast one.
 pytestmark = pytest.mark.real_password_hashing
@@ -67,7 +68,7 @@ def test_sessions_expire_after_idle_time():
 def test_idle_session_expires_but_activity_keeps_it_alive(client):
     user = UserFactory()
     with time_machine.travel("2026-11-30 09:00 +0000", tick=False) as traveller:
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        verified_login(client, user)
         traveller.shift(datetime.timedelta(minutes=25))
         assert client.get(reverse("home")).status_code == 200
         traveller.shift(datetime.timedelta(minutes=25))  # 50 minutes signed in, 25 idle

@@ -13,8 +13,8 @@ from families.models import Role
 from staff.models import SignIn
 from staff.signins import browser_description, sweep_sign_ins
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
+from tests.two_factor import verified_login
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 SIGN_INS = reverse("staff:sign_ins")
 END_OTHERS = reverse("staff:end_other_sign_ins")
 UTC = datetime.UTC
@@ -25,7 +25,7 @@ CHROME_ON_WINDOWS = (
 
 def signed_in_client(user):
     client = Client()
-    client.force_login(user, backend=MODEL_BACKEND)
+    verified_login(client, user)
     return client
 
 

@@ -2,7 +2,8 @@
 
     python manage.py seed_demo [--families 50] [--seed 2026] [--force]
 
-Creates the teams, one sign-in per role (with published demo passwords) and about fifty
+Creates the teams, one sign-in per role (with published demo passwords and, for all but one, an
+authenticator app with a published key: see demo.second_factor) and about fifty
 families with their people, consents, calls and follow-ups, all through ``families.services``
 and attributed to the worker who "did" each step. Does nothing, apart from printing the
 sign-ins, when the demo accounts already exist. Refuses to run with DEBUG off unless --force.
@@ -27,6 +28,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, Professional
 from deadlines.services import raise_overdue_flags
+from demo.second_factor import WITHOUT_APP, demo_apps_create, demo_key_for_app
 from families import calls as call_services
 from families import services
 from families.models import (
@@ -427,6 +429,8 @@ class Command(BaseCommand):
             raise CommandError("--families must be at least 1.")
         if User.objects.filter(email__in=[u.email for u in DEMO_USERS]).exists():
             self.stdout.write("Demo data already present: nothing to do.")
+            # Demo data seeded before the second factor existed gets its demo apps now.
+            demo_apps_create(User.objects.filter(email__in=[u.email for u in DEMO_USERS]))
             self._print_sign_ins()
             return
 
@@ -730,6 +734,20 @@ class Command(BaseCommand):
             self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
             if number == 0:
                 self.stdout.write("  ".join("-" * width for width in widths))
+        self.stdout.write("")
+        self.stdout.write(
+            "After the password, each sign-in asks for a code from an authenticator app. Print the current one with"
+        )
+        self.stdout.write("  python manage.py demo_code <e-mail>")
+        self.stdout.write(
+            "or add the sign-in's key below to an authenticator app (demo keys, as public as the passwords):"
+        )
+        key_width = max(len(u.email) for u in DEMO_USERS)
+        for user in DEMO_USERS:
+            if user.email == WITHOUT_APP:
+                self.stdout.write(f"  {user.email.ljust(key_width)}  none yet: sets up an app at its first sign-in")
+            else:
+                self.stdout.write(f"  {user.email.ljust(key_width)}  {demo_key_for_app(user.email)}")
 
     # --- Set-up --------------------------------------------------------------------------------
 
@@ -790,6 +808,7 @@ class Command(BaseCommand):
                 [Membership(user=user, team=self.teams[team], role=role) for team, role in demo.memberships]
             )
             self.users[demo.key] = user
+        demo_apps_create(self.users.values())
 
     def _plans(self, count):
         """Which team, area, key worker and follow-up state each family gets; deterministic by position."""
