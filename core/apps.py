@@ -10,7 +10,8 @@ class CoreConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from core import selectors, working_days
+        # core.audit keeps case text out of every audit entry, from a pre_save receiver.
+        from core import audit, selectors, working_days  # noqa: F401
         from core.models import BankHolidayChange
 
         auditlog.register(BankHolidayChange)

@@ -1,50 +1,230 @@
 """Who saw and who changed a family's record.
 
-Changes to every family-bearing model are logged by django-auditlog (with the
-acting user from AuditlogMiddleware); each log entry carries the family's id in
-``additional_data`` so a family's whole history is one query. Reads are logged
-here, explicitly, by the views that show a family's record.
+Changes to every family-bearing model are logged by django-auditlog (with the acting user from
+its middleware); each log entry carries the family's id in ``additional_data`` so a family's
+whole history is one query. Reads are logged here, explicitly, by the views that show personal
+data: one ACCESS entry per record shown, with the kind of read (``Read``), written set-based.
+
+The trail says who, when, from where, which record and which fields changed, never what was
+written about people: before any entry is saved, the values of free-text fields are replaced by
+``TEXT_NOT_KEPT`` and the record's name by its kind and number (``withhold_case_text``). Retention
+and subject-access redaction then only have the records themselves to deal with. On PostgreSQL a
+trigger refuses UPDATE and DELETE on the table (``core.models.AuditEntry``); rows leave only through the
+retention command, which is itself audited.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pgtrigger
 from auditlog.cid import get_cid
 from auditlog.context import auditlog_value
+from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
-from auditlog.signals import accessed
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models, transaction
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
+from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 
+from core.models import AuditEntry
 
-def record_view(instance):
-    """Log that the signed-in user (from AuditlogMiddleware) looked at ``instance``."""
-    accessed.send(sender=instance.__class__, instance=instance)
+# What an entry holds in place of words written about people.
+TEXT_NOT_KEPT = "(text not kept)"
+# The trigger that keeps audit rows as they were written (core.models.AuditEntry).
+APPEND_ONLY_TRIGGER = f"core.AuditEntry:{AuditEntry.APPEND_ONLY}"
+
+
+class Read(models.TextChoices):
+    """The kinds of read the trail tells apart (``additional_data["read"]`` of an ACCESS entry)."""
+
+    VIEW = "view", "Viewed"
+    LIST = "list", "Listed"
+    SEARCH = "search", "Shown in search results"
+    PRINT = "print", "Printed"
+    EXPORT = "export", "Exported"
+    REFUSED = "refused", "Refused"
+
+
+class RefusedRecord(Http404):
+    """The 404 for a record that exists but that the person may not see. The audit middleware logs
+    the attempt once the view has given up, outside any transaction the view had open (a 404
+    usually rolls one back), and the person is told no more than for an id that names nothing."""
+
+    def __init__(self, model, pk):
+        super().__init__()
+        self.model = model
+        self.pk = pk
+
+
+class AuditMiddleware(AuditlogMiddleware):
+    """django-auditlog's middleware, also noting the page (its path: ids, never a query string) so
+    a read says where it happened, and logging refused attempts (``RefusedRecord``)."""
+
+    def get_extra_data(self, request):
+        return {**super().get_extra_data(request), "page": request.path}
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, RefusedRecord):
+            user = getattr(request, "user", None)
+            record_refused(exception.model, exception.pk, actor=user if user and user.is_authenticated else None)
+        return None  # Django answers the 404 as for any other.
+
+
+# --------------------------------------------------------------- keeping case text out
+
+
+def _is_free_text(field) -> bool:
+    return isinstance(field, models.CharField | models.TextField) and not field.choices
+
+
+def free_text_fields(model) -> frozenset[str]:
+    """The names (and attnames) of ``model``'s fields whose values are words: text without fixed choices."""
+    if model is None:
+        return frozenset()
+    names = set()
+    for field in model._meta.concrete_fields:
+        if _is_free_text(field):
+            names.update({field.name, field.attname})
+    return frozenset(names)
+
+
+def record_name(model, pk) -> str:
+    """How the trail names a record: its kind and number ("Person 12"), never what it says."""
+    kind = capfirst(model._meta.verbose_name) if model is not None else "Record"
+    return f"{kind} {pk}"
+
+
+def without_case_text(changes, model):
+    """``changes`` (auditlog's field -> [before, after], or a many-to-many change) with the values of
+    free-text fields replaced by TEXT_NOT_KEPT (empty stays empty, so "written" and "cleared" are
+    still told apart) and the names of linked records by their number."""
+    if not changes:
+        return changes
+    text_fields = free_text_fields(model)
+    kept = {}
+    for name, values in changes.items():
+        if isinstance(values, dict):  # a many-to-many change names the linked records: keep how many.
+            objects = values.get("objects", [])
+            kept[name] = {**values, "objects": [], "count": values.get("count", len(objects))}
+        elif name in text_fields:
+            kept[name] = [TEXT_NOT_KEPT if value not in (None, "", "None") else value for value in values]
+        else:
+            kept[name] = values
+    return kept
+
+
+def withhold_case_text(entry: LogEntry) -> LogEntry:
+    """Make ``entry`` fit for the trail: see the module's docstring. Every entry passes here, whether
+    auditlog's signals write it (``pre_save``) or this module does, in bulk."""
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    entry.object_repr = record_name(model, entry.object_pk)
+    entry.changes = without_case_text(entry.changes, model)
+    entry.changes_text = ""
+    entry.serialized_data = None
+    return entry
+
+
+@receiver(pre_save, sender=LogEntry)
+def _keep_case_text_out(sender, instance, **kwargs):
+    withhold_case_text(instance)
+
+
+# --------------------------------------------------------------- writing entries
+
+
+def _new_entry(instance, *, action, actor, additional_data, changes=None, timestamp=None) -> LogEntry:
+    """An entry as auditlog writes one, with the client's address and the correlation id from its
+    middleware, for the paths its signals never see (reads, events, bulk writes)."""
+    context = auditlog_value.get({})
+    pk = instance.pk
+    return withhold_case_text(
+        LogEntry(
+            content_type=ContentType.objects.get_for_model(instance),
+            object_pk=str(pk),
+            object_id=pk if isinstance(pk, int) else None,
+            action=action,
+            changes=changes,
+            actor=actor,
+            actor_email=getattr(actor, "email", None),
+            remote_addr=context.get("remote_addr"),
+            remote_port=context.get("remote_port"),
+            cid=get_cid(),
+            timestamp=timestamp or timezone.now(),
+            additional_data=additional_data,
+        )
+    )
+
+
+def _family_of(instance) -> dict:
+    get_additional_data = getattr(instance, "get_additional_data", None)
+    return dict(get_additional_data() or {}) if get_additional_data else {}
+
+
+def record_reads(records, *, kind: Read, what: str = "", actor=None) -> int:
+    """Log that ``actor`` (by default the signed-in user, from the audit middleware) was shown these
+    records (a record named twice is logged once): one ACCESS entry per record, in one INSERT, each
+    with the kind of read, the family it belongs to, the page, and ``what`` was printed or exported.
+    Returns how many were written."""
+    records = list({(type(record), record.pk): record for record in records
+                    if record is not None and record.pk is not None}.values())
+    if not records:
+        return 0
+    context = auditlog_value.get({})
+    actor = actor if actor is not None else context.get("actor")
+    now = timezone.now()
+    details = {"read": str(kind)}
+    if what:
+        details["what"] = what
+    if context.get("page"):
+        details["page"] = context["page"]
+    entries = [
+        _new_entry(record, action=LogEntry.Action.ACCESS, actor=actor, timestamp=now,
+                   additional_data={**_family_of(record), **details})
+        for record in records
+    ]
+    return len(LogEntry.objects.bulk_create(entries))
+
+
+def record_view(instance, *, kind: Read = Read.VIEW):
+    """Log that the signed-in user looked at ``instance`` (a page, a print, a download of one record)."""
+    record_reads([instance], kind=kind)
+
+
+def record_refused(model, pk, *, actor) -> bool:
+    """Log an attempt by ``actor`` to reach record ``pk`` that they may not see, if it exists (an id
+    that names nothing is not anyone's record). The person is answered 404 whatever this finds."""
+    instance = model._default_manager.filter(pk=pk).first() if str(pk).isdigit() else None
+    if instance is None:
+        return False
+    record_reads([instance], kind=Read.REFUSED, actor=actor)
+    return True
 
 
 def record_event(instance, *, actor, event: str, **details) -> LogEntry:
     """Log something done to ``instance`` that saves none of its fields (a password reset, sign-ins
-    ended), so auditlog's signals never see it: written as auditlog writes a change, with the client's
-    address and the correlation id from its middleware, ``event`` and ``details`` in additional_data."""
-    context = auditlog_value.get({})
-    return LogEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(instance),
-        object_pk=str(instance.pk),
-        object_id=instance.pk,
-        object_repr=str(instance),
-        action=LogEntry.Action.UPDATE,
-        changes={},
-        actor=actor,
-        actor_email=getattr(actor, "email", None),
-        remote_addr=context.get("remote_addr"),
-        remote_port=context.get("remote_port"),
-        cid=get_cid(),
-        additional_data={"event": event, **details},
-    )
+    ended), so auditlog's signals never see it; ``event`` and ``details`` go in additional_data."""
+    entry = _new_entry(instance, action=LogEntry.Action.UPDATE, actor=actor, changes={},
+                       additional_data={"event": event, **details})
+    entry.save()
+    return entry
+
+
+def record_changes(instances, *, actor, changes, event: str, timestamp=None, **details) -> int:
+    """Log the same change, made by one UPDATE that sends no signals, to each of ``instances``: one
+    INSERT."""
+    now = timestamp or timezone.now()
+    entries = [
+        _new_entry(instance, action=LogEntry.Action.UPDATE, actor=actor, changes=changes, timestamp=now,
+                   additional_data={**_family_of(instance), "event": event, **details})
+        for instance in instances
+    ]
+    return len(LogEntry.objects.bulk_create(entries))
 
 
 def history_for_family(family_id):
@@ -55,31 +235,37 @@ def history_for_family(family_id):
     )
 
 
-def record_export(*, user, families, export: str) -> int:
-    """Log that ``user`` exported data about these families: one ACCESS entry per family, written in
-    one INSERT. bulk_create skips auditlog's signals, so the actor, address and correlation id that
-    its middleware would add are set here."""
-    context = auditlog_value.get({})
-    content_type = ContentType.objects.get_for_model(families[0]) if families else None
-    now = timezone.now()
-    entries = [
-        LogEntry(
-            content_type=content_type,
-            object_pk=str(family.pk),
-            object_id=family.pk,
-            object_repr=str(family),
-            action=LogEntry.Action.ACCESS,
-            actor=user,
-            actor_email=user.email,
-            remote_addr=context.get("remote_addr"),
-            remote_port=context.get("remote_port"),
-            cid=get_cid(),
-            timestamp=now,
-            additional_data={"family_id": family.pk, "export": export},
+# --------------------------------------------------------------- leaving the trail
+
+REMOVAL_EVENT = "audit entries removed under the retention rule"
+
+
+@dataclass(frozen=True)
+class Removal:
+    before: datetime
+    count: int
+    dry_run: bool
+
+
+def remove_old_entries(*, before: datetime, actor=None, dry_run: bool = True) -> Removal:
+    """Remove the entries written before ``before`` (the retention rule's cut-off): the only way a
+    row leaves the trail. A dry run only counts. The removal is itself an entry, written in the
+    same transaction, so the trail always says what left it, when, by whose hand and under which
+    cut-off; a removal never removes an earlier removal's record."""
+    old = LogEntry.objects.filter(timestamp__lt=before).exclude(additional_data__event=REMOVAL_EVENT)
+    if dry_run:
+        return Removal(before=before, count=old.count(), dry_run=True)
+    with transaction.atomic():
+        with pgtrigger.ignore(APPEND_ONLY_TRIGGER):
+            count, _ = old.delete()
+        entry = LogEntry(
+            content_type=ContentType.objects.get_for_model(LogEntry), object_pk="retention",
+            action=LogEntry.Action.DELETE,
+            actor=actor, actor_email=getattr(actor, "email", None), cid=get_cid(), changes={},
+            additional_data={"event": REMOVAL_EVENT, "before": before.isoformat(), "removed": count},
         )
-        for family in families
-    ]
-    return len(LogEntry.objects.bulk_create(entries))
+        entry.save()
+    return Removal(before=before, count=count, dry_run=False)
 
 
 # --------------------------------------------------------------- the history page, in words
@@ -115,21 +301,39 @@ class HistoryChange:
     changes: list[FieldChange]
 
 
+# How each kind of read reads in a family's history: "<what happened> [n times] <to whom> <who>".
+_READ_WORDS = {
+    Read.VIEW: ("Viewed", "by"),
+    Read.LIST: ("Listed", "on a page opened by"),
+    Read.SEARCH: ("Shown in search results", "to"),
+    Read.PRINT: ("Printed", "by"),
+    Read.EXPORT: ("Downloaded", "by"),
+    Read.REFUSED: ("Not shown: outside their team,", "to"),
+}
+
+
 @dataclass(frozen=True)
 class HistoryViews:
-    """Views in a row by one person, folded into one line."""
+    """Reads of one kind in a row by one person, folded into one line."""
 
     actor: object
     count: int
     first: datetime
     last: datetime
+    kind: str = Read.VIEW
+
+    @property
+    def refused(self) -> bool:
+        return self.kind == Read.REFUSED
 
     @property
     def summary(self) -> str:
         who = self.actor or "the system"
+        happened, to_whom = _READ_WORDS.get(self.kind, _READ_WORDS[Read.VIEW])
         if self.count == 1:
-            return f"Viewed by {who}, {format_moment(self.last)}"
-        return f"Viewed {self.count} times by {who} between {format_moment(self.first)} and {format_moment(self.last)}"
+            return f"{happened} {to_whom} {who}, {format_moment(self.last)}"
+        return (f"{happened} {self.count} times {to_whom} {who} between {format_moment(self.first)} and "
+                f"{format_moment(self.last)}")
 
 
 @dataclass(frozen=True)
@@ -160,7 +364,7 @@ def _value_in_words(field, raw, related_names) -> str:
     if raw is None or raw in ("None", ""):
         return _NOTHING
     raw = str(raw)
-    if field is None:
+    if field is None or raw == TEXT_NOT_KEPT:
         return raw
     if field.choices:
         return str(dict(field.flatchoices).get(raw, raw))
@@ -179,7 +383,8 @@ def _value_in_words(field, raw, related_names) -> str:
 
 
 def _m2m_in_words(change) -> tuple[str, str]:
-    names = ", ".join(str(name) for name in change.get("objects", []))
+    count = change.get("count", len(change.get("objects", [])))
+    names = f"{count} record{'s' if count != 1 else ''}"
     if change.get("operation") == "add":
         return _NOTHING, f"added {names}"
     if change.get("operation") == "delete":
@@ -246,13 +451,15 @@ def family_history_page(family_id, *, number: int = 1, size: int = HISTORY_PAGE_
     rows = []
     for entry in entries:
         if entry.action == LogEntry.Action.ACCESS:
+            kind = (entry.additional_data or {}).get("read", Read.VIEW)
             previous = rows[-1] if rows else None
-            if isinstance(previous, HistoryViews) and previous.actor == entry.actor:
-                # Newest first: this view is earlier than those already folded.
+            if isinstance(previous, HistoryViews) and previous.actor == entry.actor and previous.kind == kind:
+                # Newest first: this read is earlier than those already folded.
                 rows[-1] = HistoryViews(actor=entry.actor, count=previous.count + 1, first=entry.timestamp,
-                                        last=previous.last)
+                                        last=previous.last, kind=kind)
             else:
-                rows.append(HistoryViews(actor=entry.actor, count=1, first=entry.timestamp, last=entry.timestamp))
+                rows.append(HistoryViews(actor=entry.actor, count=1, first=entry.timestamp, last=entry.timestamp,
+                                         kind=kind))
         else:
             rows.append(_in_words(entry, related_names))
     return HistoryPage(rows=rows, number=number, has_next=has_next)

@@ -1,5 +1,8 @@
-"""The ground floor's one table: the changes made here to the bank-holiday calendar."""
+"""The ground floor's tables: the changes made here to the bank-holiday calendar, and the audit
+trail's guard."""
 
+import pgtrigger
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -51,3 +54,17 @@ class BankHolidayChange(models.Model):
     @property
     def is_in_force(self):
         return self.undone_at is None
+
+
+class AuditEntry(LogEntry):
+    """django-auditlog's table (core.audit writes it), declared again only to carry a PostgreSQL
+    trigger: the application can add rows but never change or remove one. Removing a staff account
+    that appears in the trail is refused for the same reason (the actor column would change):
+    accounts are switched off instead. core.audit.remove_old_entries, under the retention rule, is
+    the one way out."""
+
+    APPEND_ONLY = "audit_rows_are_kept"
+
+    class Meta:
+        proxy = True
+        triggers = [pgtrigger.Protect(name="audit_rows_are_kept", operation=pgtrigger.Update | pgtrigger.Delete)]

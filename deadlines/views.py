@@ -55,6 +55,7 @@ def queue(request):
         return redirect(request.get_full_path())
     page = Paginator(filterset.qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = selectors.queue_rows(page.object_list, timezone.now())
+    audit.record_reads((row.family for row in rows), kind=audit.Read.LIST)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -80,8 +81,7 @@ def queue_export(request):
     if not filterset.is_valid():
         return redirect(f"{reverse('deadlines:queue')}?{request.GET.urlencode()}")
     rows = selectors.queue_rows(filterset.qs, timezone.now())
-    families = list({row.family.pk: row.family for row in rows}.values())
-    audit.record_export(user=request.user, families=families, export="overdue queue")
+    audit.record_reads((row.family for row in rows), kind=audit.Read.EXPORT, what="overdue queue")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="overdue-queue-{timezone.localdate():%Y-%m-%d}.csv"'
     response["Cache-Control"] = "no-store"

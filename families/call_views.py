@@ -201,6 +201,7 @@ def follow_up_add(request, pk):
     ):
         messages.success(request, "Follow-up added.")
         return redirect(family)
+    audit.record_view(family)
     return render(request, "families/form.html", {"family": family, "form": form, "title": "Add a follow-up"})
 
 

@@ -10,16 +10,14 @@ import dataclasses
 import logging
 from datetime import datetime, timedelta
 
-from auditlog.cid import get_cid
-from auditlog.models import LogEntry
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Prefetch, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core import audit
 from families.models import Membership, Role
 from staff.models import User
 from staff.signins import sweep_sign_ins
@@ -136,24 +134,9 @@ def dormant_accounts_disable(*, dry_run: bool = False, now=None) -> DormantRun:
 def _audit_switched_off(rows, *, now):
     """The UPDATE sends no signals, so the entries auditlog would have written are written here, by
     the system (no actor)."""
-    content_type = ContentType.objects.get_for_model(User)
-    cid = get_cid()
-    LogEntry.objects.bulk_create(
-        [
-            LogEntry(
-                content_type=content_type,
-                object_pk=str(row["pk"]),
-                object_id=row["pk"],
-                object_repr=row["full_name"] or row["email"],
-                action=LogEntry.Action.UPDATE,
-                changes={"is_active": ["True", "False"]},
-                actor=None,
-                cid=cid,
-                timestamp=now,
-                additional_data={"event": DORMANT_EVENT, "dormant_account_days": settings.DORMANT_ACCOUNT_DAYS},
-            )
-            for row in rows
-        ]
+    audit.record_changes(
+        [User(pk=row["pk"]) for row in rows], actor=None, changes={"is_active": ["True", "False"]},
+        event=DORMANT_EVENT, timestamp=now, dormant_account_days=settings.DORMANT_ACCOUNT_DAYS,
     )
 
 

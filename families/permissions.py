@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from core import audit
 from families.models import Family, LocalAuthority, Membership, Role, Team
 from staff.models import User
 
@@ -31,9 +32,13 @@ def visible_families(user):
 
 
 def family_for(user, pk, *, queryset=None):
-    """The family ``pk`` if ``user`` may see it, else Http404."""
+    """The family ``pk`` if ``user`` may see it, else Http404 (audit.RefusedRecord: an attempt on
+    another team's family is logged)."""
     queryset = queryset if queryset is not None else Family.objects.all()
-    return get_object_or_404(queryset.filter(team_id__in=team_ids(user)), pk=pk)
+    try:
+        return queryset.filter(team_id__in=team_ids(user)).get(pk=pk)
+    except Family.DoesNotExist:
+        raise audit.RefusedRecord(Family, pk) from None
 
 
 def roles_of(user):

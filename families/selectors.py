@@ -256,6 +256,13 @@ class MyWork:
     team_follow_ups_overdue: list
     today: date
 
+    @property
+    def families(self) -> list:
+        """Every family the page names, once each (for the audit trail)."""
+        shown = [*self.key_work_families]
+        shown += [row.family for row in (*self.follow_ups_due, *self.recent_contacts, *self.team_follow_ups_overdue)]
+        return list({family.pk: family for family in shown}.values())
+
 
 def my_work(user, *, include_team=False) -> MyWork:
     today = timezone.localdate()

@@ -37,6 +37,7 @@ def family_list(request):
     if status not in Family.Status.values:
         status = Family.Status.OPEN
     families = selectors.families_for_list(request.user, status=status)
+    audit.record_reads(families, kind=audit.Read.LIST)
     return render(request, "families/list.html", {"families": families, "status": status})
 
 
@@ -47,6 +48,7 @@ def family_search(request):
     # Without control characters: a NUL byte typed or pasted here would make PostgreSQL refuse the query.
     text = without_control_characters(request.POST.get("q", ""))[: selectors.SEARCH_TEXT_LENGTH]
     results = selectors.family_search(request.user, text)
+    audit.record_reads(results.families, kind=audit.Read.SEARCH)
     template = "families/_search_results.html" if request.htmx else "families/search.html"
     return render(request, template, {"results": results, "q": text})
 
@@ -154,6 +156,7 @@ def family_edit(request, pk):
     ):
         messages.success(request, "Family details saved.")
         return redirect(family)
+    audit.record_view(family)
     return render(request, "families/form.html", {"family": family, "form": form, "title": "Edit family details"})
 
 
@@ -179,6 +182,7 @@ def family_transfer(request, pk):
             if permissions.visible_families(request.user).filter(pk=family.pk).exists():
                 return redirect(family)
             return redirect("home")
+    audit.record_view(family)
     return render(request, "families/form.html", {"family": family, "form": form, "title": "Move to another team"})
 
 
@@ -226,6 +230,7 @@ def person_add(request, pk, kind):
         messages.success(request, f"{form.instance.full_name} added.")
         return redirect(family)
     title = "Add a child" if kind == Person.Kind.CHILD else "Add a parent or carer"
+    audit.record_view(family)
     return render(request, "families/form.html", {"family": family, "form": form, "title": title})
 
 
@@ -247,6 +252,7 @@ def person_edit(request, pk, person_pk):
     ):
         messages.success(request, f"{person.full_name}'s details saved.")
         return redirect(family)
+    audit.record_view(person)
     return render(request, "families/form.html", {"family": family, "form": form, "title": f"Edit {person}"})
 
 
@@ -259,6 +265,7 @@ def consent_add(request, pk):
     ):
         messages.success(request, "Consent recorded.")
         return redirect(family)
+    audit.record_view(family)
     return render(request, "families/form.html", {"family": family, "form": form, "title": "Record consent"})
 
 
@@ -275,6 +282,7 @@ def consent_withdraw(request, pk, consent_pk):
     ):
         messages.success(request, "Withdrawal of consent recorded.")
         return redirect(family)
+    audit.record_view(family)
     return render(
         request,
         "families/form.html",

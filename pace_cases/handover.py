@@ -39,6 +39,10 @@ class Handovers:
     today: date
     now: datetime
 
+    @property
+    def families(self) -> list:
+        return [summary.family for summary in self.summaries]
+
 
 def handovers_for(user, *, now: datetime | None = None) -> Handovers:
     """Five queries whatever the number of families (one when there is nothing to read): the

@@ -42,6 +42,10 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "auditlog",
+    "pgtrigger",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The project's apps, one floor each: an app imports only those listed before it.
     "core",
     "staff",
@@ -66,14 +70,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Which second-factor device, if any, this session has passed (request.user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
     # Ends a sign-in SESSION_ABSOLUTE_HOURS after the password was typed, however active it was.
     "staff.sessions.AbsoluteSessionLifetimeMiddleware",
+    # Then no page but signing out, the second factor itself and a few others until the code is typed.
+    "staff.two_factor.SecondFactorMiddleware",
     # Notes, at most once a minute, when each signed-in browser was last seen ("Your sign-ins").
     "staff.signins.LastSeenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "core.audit.AuditMiddleware",
     # Last, so a locked-out sign-in is answered before any view runs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -151,6 +159,9 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_ABSOLUTE_HOURS = env.integer("SESSION_ABSOLUTE_HOURS", 10)
 # An account unused for this many days (since its last sign-in, or since it was made) is switched off.
 DORMANT_ACCOUNT_DAYS = env.integer("DORMANT_ACCOUNT_DAYS", 90)
+# How long the audit trail keeps an entry (seven years, unless the charity's retention policy says
+# otherwise). Removed only by hand (manage.py remove_old_audit_entries --apply), itself recorded.
+AUDIT_RETENTION_DAYS = env.integer("AUDIT_RETENTION_DAYS", 7 * 366)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -170,6 +181,12 @@ AXES_RESET_ON_SUCCESS = True
 # The client's address as core.client_address settled it (behind TRUSTED_PROXIES).
 AXES_CLIENT_IP_CALLABLE = "core.client_address.axes_client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# The second factor (staff.two_factor): a code from an authenticator app, or a single-use recovery
+# code. After each wrong code the next is refused for 1, 2, 4, 8... seconds (this many times those).
+OTP_TOTP_ISSUER = "Pace Cases"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -239,6 +256,17 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+# The cache holds the rate limits' counters (password reset e-mails asked for), which every web
+# process must share or each would allow the limit again: Redis whenever REDIS_URL is set (under
+# its own key prefix, apart from the queue's keys), each process's own memory otherwise.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "pace",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_DEFAULT_QUEUE = env.string("CELERY_TASK_DEFAULT_QUEUE", "celery")
 # E-mail is sent by workers of its own queue, so a slow or stuck mail server never delays the
 # overdue job (see Procfile.dev and docker-compose.yml's mailer).

@@ -30,9 +30,13 @@ def home(request):
     work = family_selectors.my_work(request.user, include_team=role in permissions.MANAGING_ROLES)
     template = HOME_TEMPLATES.get(role, "home/caseworker.html")
     waiting = referral_selectors.waiting_on_csc(request.user)
-    context = {"work": work, "role": role, "waiting": waiting, "handovers": handover.handovers_for(request.user)}
+    handovers = handover.handovers_for(request.user)
+    context = {"work": work, "role": role, "waiting": waiting, "handovers": handovers}
+    shown = [*work.families, *(row.referral.family for row in waiting), *handovers.families]
     if role == Role.PLO:
         context["plo"] = plo_home.plo_work(request.user, timezone.localdate())
+        shown += context["plo"].families
+    audit.record_reads(shown, kind=audit.Read.LIST)
     return render(request, template, context)
 
 

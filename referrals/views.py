@@ -38,6 +38,7 @@ def _family_and_referral(user, pk, referral_pk):
 
 
 def _form_page(request, family, referral, form, title):
+    audit.record_view(referral or family)
     return render(request, "referrals/form.html",
                   {"family": family, "referral": referral, "form": form, "title": title})
 
@@ -93,8 +94,10 @@ def _pack_for(request, pk, *, until_chosen=False):
 def chronology_pack(request, pk):
     """The chronology pack of a chosen period and kinds, as a page to print."""
     family, form, chosen = _pack_for(request, pk, until_chosen=True)
-    if chosen is not None:
-        audit.record_export(user=request.user, families=[family], export="chronology pack (print)")
+    if chosen is None:
+        audit.record_view(family)
+    else:
+        audit.record_reads([family], kind=audit.Read.PRINT, what="chronology pack (print)")
     return render(request, "referrals/pack.html", {
         "family": family, "form": form, "pack": chosen, "query_string": request.GET.urlencode(),
         "pack_limit": pack.PACK_LIMIT,
@@ -108,7 +111,7 @@ def chronology_pack_pdf(request, pk):
     family, form, chosen = _pack_for(request, pk)
     if chosen is None:
         return render(request, "referrals/pack.html", {"family": family, "form": form, "pack": None}, status=400)
-    audit.record_export(user=request.user, families=[family], export="chronology pack (PDF)")
+    audit.record_reads([family], kind=audit.Read.EXPORT, what="chronology pack (PDF)")
     response = HttpResponse(pack.render_pdf(chosen), content_type="application/pdf")
     # The family's reference, never a name: a file name ends up in download lists and logs.
     response["Content-Disposition"] = f'attachment; filename="chronology-{family.reference or family.pk}.pdf"'
@@ -212,6 +215,7 @@ def flag_escalate(request, flag_id):
     ):
         messages.success(request, f"{form.instance.get_kind_display()} recorded for family {flag.family.reference}.")
         return redirect("deadlines:queue")
+    audit.record_view(referral)
     return render(request, "referrals/flag_escalate.html", {"form": form, "flag": flag, "referral": referral})
 
 

@@ -115,7 +115,7 @@ def intelligence_print(request, pk):
     form = PoliceSheetForm(data, family=family, entries=entries)
     if form.is_valid():
         chosen = intelligence.entries_for_sheet(family, [entry.pk for entry in form.cleaned_data["entries"]])
-        audit.record_export(user=request.user, families=[family], export=POLICE_SHEET_EXPORT)
+        audit.record_reads([family], kind=audit.Read.PRINT, what=POLICE_SHEET_EXPORT)
         return render(
             request,
             "safety_plans/intelligence_sheet.html",
@@ -138,12 +138,8 @@ def intelligence_links(request):
     if not managed:
         raise Http404
     links = intelligence.links_across_families(request.user, managed=managed)
-    shown = {family.pk: family.reference for link in links for family in link.families}
+    shown = {family.pk for link in links for family in link.families}
     if shown:
         # The families named on the page, in one INSERT: one view of each family's log.
-        audit.record_export(
-            user=request.user,
-            families=[Family(pk=pk, reference=reference) for pk, reference in sorted(shown.items())],
-            export=LINKS_EXPORT,
-        )
+        audit.record_reads([Family(pk=pk) for pk in sorted(shown)], kind=audit.Read.LIST, what=LINKS_EXPORT)
     return render(request, "safety_plans/intelligence_links.html", {"links": links})

@@ -45,6 +45,13 @@ class PloWork:
     today: date
     now: datetime
 
+    @property
+    def families(self) -> list:
+        """Every family the page names, once each (for the audit trail)."""
+        lists = (self.plans_due_for_review, self.commitments_overdue, self.children_missing_or_back,
+                 self.intelligence_not_passed)
+        return list({item.family.pk: item.family for work in lists if work for item in work.items}.values())
+
 
 def _bounded(queryset, url_of, limit) -> WorkList:
     rows = list(queryset[: limit + 1])

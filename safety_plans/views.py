@@ -540,14 +540,14 @@ def _copy_for(child):
 @_child_view("GET")
 def plan_family_copy(request, family, child):
     copy = _copy_for(child)
-    audit.record_export(user=request.user, families=[family], export="safety plan family copy (print)")
+    audit.record_reads([family], kind=audit.Read.PRINT, what="safety plan family copy (print)")
     return render(request, "safety_plans/plan_family_copy.html", {"family": family, "child": child, "copy": copy})
 
 
 @_child_view("GET")
 def plan_family_copy_pdf(request, family, child):
     copy = _copy_for(child)
-    audit.record_export(user=request.user, families=[family], export="safety plan family copy (PDF)")
+    audit.record_reads([family], kind=audit.Read.EXPORT, what="safety plan family copy (PDF)")
     response = HttpResponse(family_copy.render_pdf(copy), content_type="application/pdf")
     # The family's reference, not the child's name: a file name ends up in download lists and logs.
     response["Content-Disposition"] = f'attachment; filename="safety-plan-{family.reference or family.pk}.pdf"'

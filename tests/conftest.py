@@ -1,6 +1,7 @@
 """Shared fixtures: a family with its key worker, a teammate, an outsider in another
 team, a manager, and an anonymous visitor."""
 
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -8,6 +9,7 @@ from django.test import Client
 
 from families.models import Role
 from tests.factories import ChildFactory, FamilyFactory, MembershipFactory, PersonFactory, RelationshipFactory
+from tests.two_factor import verified_login
 
 
 @dataclass
@@ -42,6 +44,15 @@ def calendar_without_changes():
     working_days.install_changes([])
     yield
     working_days.install_changes([])
+
+
+@pytest.fixture(autouse=True)
+def cache_of_its_own(settings):
+    """Every test starts with an empty cache in memory, even where REDIS_URL makes the real one
+    Redis (as in CI): rate-limit counts never carry from one test, or one run, to the next. The
+    shared cache itself is tested in tests/core/test_shared_cache.py."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"test-{uuid.uuid4().hex}"}}
 
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -79,9 +90,10 @@ def cast(db):
 
 
 def client_for(user):
+    """A client signed in as ``user`` past both factors (tests.two_factor), or anonymous for None."""
     client = Client()
     if user is not None:
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        verified_login(client, user)
     return client
 
 

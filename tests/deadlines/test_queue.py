@@ -280,11 +280,11 @@ def test_query_count_does_not_grow_with_the_number_of_flags(cast, manager_client
 
 @pytest.mark.django_db
 def test_pinned_query_count_of_the_queue(cast, manager_client, django_assert_num_queries):
-    """Reading the session (1) and the user (1), managed teams (1), count and page of flags (2), the
-    navigation bar (1), the filter form's three lists (3), renewing the session (3: an UPDATE in a
-    savepoint)."""
+    """Reading the session (1), the user (1) and the second factor's device (1), managed teams (1),
+    count and page of flags (2), the families listed, in the audit trail (1), the navigation bar (1),
+    the filter form's three lists (3), renewing the session (3: an UPDATE in a savepoint)."""
     add_flags(cast, 5)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         manager_client.get(QUEUE)
 
 
@@ -489,9 +489,12 @@ def test_csv_export_is_audited_once_per_family_in_one_statement(cast, manager_cl
         family = Family.objects.get(pk=entry.object_id)
         assert entry.content_type == family_type
         assert entry.object_pk == str(family.pk)
-        assert entry.object_repr == family.reference
+        assert entry.object_repr == f"Family {family.pk}"
         assert entry.actor == cast.manager
-        assert entry.additional_data == {"family_id": family.pk, "export": "overdue queue"}
+        assert entry.additional_data == {
+            "family_id": family.pk, "read": "export", "what": "overdue queue",
+            "page": reverse("deadlines:queue_export"),
+        }
     assert {entry.object_id for entry in entries} == {cast.family.pk, two_teams["second"].family_id}
 
 

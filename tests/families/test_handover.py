@@ -208,8 +208,9 @@ def handed_families(cast, count):
 
 
 def home_queries(user):
+    client = client_for(user)
     with CaptureQueriesContext(connection) as captured:
-        response = client_for(user).get(reverse("home"))
+        response = client.get(reverse("home"))
     assert response.status_code == 200
     return len(captured), [query["sql"] for query in captured.captured_queries]
 

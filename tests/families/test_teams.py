@@ -82,7 +82,7 @@ def test_navigation_links_to_teams_for_administrators_only(cast, admin_client):
 def test_team_list_shows_kind_authority_and_members_in_constant_queries(admin_client, django_assert_num_queries, team):
     MembershipFactory.create_batch(3, team=team)
     national = TeamFactory(name="National line", kind=Team.Kind.NATIONAL, local_authority=None)
-    with django_assert_num_queries(8) as captured:
+    with django_assert_num_queries(9) as captured:
         response = admin_client.get(reverse("families:teams"))
     page = response.content.decode()
     assert "North liaison" in page and "National line" in page

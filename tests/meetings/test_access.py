@@ -52,7 +52,11 @@ def test_outsiders_get_404_everywhere_and_change_nothing(cast, outsider_client):
                                                              **headers)
                 assert response.status_code == 404, (method, address)
     assert snapshot() == before
-    assert LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count() == views_before
+    # Nothing was shown: every attempt is in the family's history as refused, one per request.
+    reads = LogEntry.objects.filter(action=LogEntry.Action.ACCESS).order_by("pk")[views_before:]
+    assert len(reads) == len(urls) * 4
+    assert {(entry.additional_data["read"], entry.object_id, entry.actor) for entry in reads} == {
+        ("refused", cast.family.pk, cast.outsider)}
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(cast, anonymous_client):

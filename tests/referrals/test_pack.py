@@ -110,8 +110,8 @@ def test_every_print_and_download_is_audited(cast, late_referral, key_worker_cli
     key_worker_client.get(url)
     key_worker_client.get(url, {"from_date": "2026-11-01"})
     key_worker_client.get(pdf_url, {"from_date": "2026-11-01"})
-    exports = LogEntry.objects.filter(additional_data__export__startswith="chronology pack").order_by("pk")
-    assert [(e.actor, e.object_id, e.additional_data["export"]) for e in exports] == [
+    exports = LogEntry.objects.filter(additional_data__what__startswith="chronology pack").order_by("pk")
+    assert [(e.actor, e.object_id, e.additional_data["what"]) for e in exports] == [
         (cast.key_worker, cast.family.pk, "chronology pack (print)"),
         (cast.key_worker, cast.family.pk, "chronology pack (PDF)"),
     ]
@@ -132,14 +132,14 @@ def test_a_period_the_wrong_way_round_makes_no_pack(cast, late_referral, key_wor
     params = {"from_date": "2026-11-30", "to_date": "2026-11-01"}
     assert "must be on or before" in key_worker_client.get(url, params).content.decode()
     assert key_worker_client.get(pdf_url, params).status_code == 400
-    assert not LogEntry.objects.filter(additional_data__export__startswith="chronology pack").exists()
+    assert not LogEntry.objects.filter(additional_data__what__startswith="chronology pack").exists()
 
 
 def test_outsiders_get_404(cast, late_referral, outsider_client):
     for name in ("pack", "pack_pdf"):
         url, _ = pack_url(cast, name)
         assert outsider_client.get(url, {"from_date": "2026-11-01"}).status_code == 404
-    assert not LogEntry.objects.filter(additional_data__export__startswith="chronology pack").exists()
+    assert not LogEntry.objects.filter(additional_data__what__startswith="chronology pack").exists()
 
 
 def test_intelligence_stays_out_of_a_caseworkers_pack(cast, late_referral, key_worker_client, manager_client):

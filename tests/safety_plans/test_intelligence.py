@@ -154,7 +154,7 @@ def posts_for(cast, entry):
 def test_caseworkers_and_outsiders_get_404_everywhere_and_change_nothing(cast, plo, who):
     entry = entry_in(cast.family, plo, registration="AB12CDE")
     client = client_for(getattr(cast, who))
-    exports_before = LogEntry.objects.filter(additional_data__export=POLICE_SHEET_EXPORT).count()
+    exports_before = LogEntry.objects.filter(additional_data__what=POLICE_SHEET_EXPORT).count()
     for url in intelligence_urls(cast, entry):
         assert client.get(url).status_code == 404, url
     for url, data in posts_for(cast, entry).items():
@@ -164,7 +164,7 @@ def test_caseworkers_and_outsiders_get_404_everywhere_and_change_nothing(cast, p
     assert (entry.description, entry.police_reference, entry.version) == (
         "A silver hatchback waiting outside school at home time.", "", 1
     )
-    assert LogEntry.objects.filter(additional_data__export=POLICE_SHEET_EXPORT).count() == exports_before
+    assert LogEntry.objects.filter(additional_data__what=POLICE_SHEET_EXPORT).count() == exports_before
     assert client.get(reverse("safety_plans:intelligence_links")).status_code == 404
 
 
@@ -407,10 +407,10 @@ def test_the_list_page_runs_the_same_queries_for_2_and_20_entries_with_matches(c
     large, sql, response = list_page_queries(plo_client, log_url(cast.family))
     assert response.content.decode().count("Also reported by 2 other families") == 20
     assert small == large, "\n".join(sql)
-    # Reading and renewing the session (4, with its savepoint), user (1), navigation (1), family and
-    # permission (2), managed teams (1), entries (1), matches (1), the record of the view (1), the form's
-    # children (1).
-    assert large == 13, "\n".join(sql)
+    # Reading and renewing the session (4, with its savepoint), user (1), second-factor device (1),
+    # navigation (1), family and permission (2), managed teams (1), entries (1), matches (1), the record
+    # of the view (1), the form's children (1).
+    assert large == 14, "\n".join(sql)
     matching = [query for query in sql if "registration_key" in query and "IN (" in query]
     assert len(matching) == 1
 
@@ -460,10 +460,11 @@ def test_managers_see_links_with_only_the_families_they_may_see(cast, plo, manag
     assert "ZZ99ZZZ" not in page
     for secret in (other_family.reference, other_family.team.name, elsewhere.reference):
         assert secret not in page
-    # Reading and renewing the session (4, with its savepoint), user (1), navigation (1), managed teams (1),
+    # Reading and renewing the session (4, with its savepoint), user (1), second-factor device (1), navigation (1),
+    # managed teams (1),
     # keys (1), families shown (1), the record of the views (1).
-    assert len(queries) == 10, "\n".join(query["sql"] for query in queries.captured_queries)
-    audited = LogEntry.objects.filter(additional_data__export=LINKS_EXPORT)
+    assert len(queries) == 11, "\n".join(query["sql"] for query in queries.captured_queries)
+    audited = LogEntry.objects.filter(additional_data__what=LINKS_EXPORT)
     assert {entry.object_id for entry in audited} == {cast.family.pk, neighbour.pk}
 
 
@@ -491,7 +492,7 @@ def test_the_police_sheet_has_the_chosen_entries_only_and_no_carer_and_is_audite
     for not_for_the_police in ("Joanne", "Okafor", cast.family.address.splitlines()[0], cast.family.postcode,
                                cast.family.team.name, cast.key_worker.full_name):
         assert not_for_the_police not in page, not_for_the_police
-    export = LogEntry.objects.get(additional_data__export=POLICE_SHEET_EXPORT)
+    export = LogEntry.objects.get(additional_data__what=POLICE_SHEET_EXPORT)
     assert (export.actor, export.object_id, export.additional_data["family_id"]) == (
         plo, cast.family.pk, cast.family.pk
     )
@@ -505,7 +506,7 @@ def test_the_police_sheet_names_no_child_unless_chosen_and_ignores_other_familie
     response = plo_client.post(url, {"entries": [own.pk, elsewhere.pk]})
     # An entry of another family is not a choice on this family's sheet.
     assert response.status_code == 200 and "entries" in response.context["form"].errors
-    assert not LogEntry.objects.filter(additional_data__export=POLICE_SHEET_EXPORT).exists()
+    assert not LogEntry.objects.filter(additional_data__what=POLICE_SHEET_EXPORT).exists()
     page = plo_client.post(url, {"entries": [own.pk]}).content.decode()
     assert "Grey van by the shops" in page
     assert "Tyler" not in page and "Something in another family" not in page
@@ -516,7 +517,7 @@ def test_a_sheet_needs_at_least_one_entry(cast, plo, plo_client):
     entry_in(cast.family, plo)
     response = plo_client.post(reverse("safety_plans:intelligence_print", args=[cast.family.pk]), {})
     assert "Choose at least one entry" in " ".join(response.context["form"].errors["entries"])
-    assert not LogEntry.objects.filter(additional_data__export=POLICE_SHEET_EXPORT).exists()
+    assert not LogEntry.objects.filter(additional_data__what=POLICE_SHEET_EXPORT).exists()
 
 
 # ----------------------------------------------------------------------------- for other pages

@@ -79,12 +79,12 @@ def test_the_print_page_has_no_navigation_and_no_notes(cast, plan, key_worker_cl
 def test_every_print_and_download_is_audited(cast, plan, key_worker_client):
     key_worker_client.get(url(cast, "plan_family_copy"))
     key_worker_client.get(url(cast, "plan_family_copy_pdf"))
-    exports = LogEntry.objects.filter(actor=cast.key_worker, additional_data__export__isnull=False)
-    assert sorted(entry.additional_data["export"] for entry in exports) == [
+    exports = LogEntry.objects.filter(actor=cast.key_worker, additional_data__what__isnull=False)
+    assert sorted(entry.additional_data["what"] for entry in exports) == [
         "safety plan family copy (PDF)", "safety plan family copy (print)"]
     assert all(entry.additional_data["family_id"] == cast.family.pk for entry in exports)
 
 
 def test_no_copy_without_a_plan(cast, key_worker_client):
     assert key_worker_client.get(url(cast, "plan_family_copy_pdf")).status_code == 404
-    assert not LogEntry.objects.filter(additional_data__export__isnull=False).exists()
+    assert not LogEntry.objects.filter(additional_data__what__isnull=False).exists()

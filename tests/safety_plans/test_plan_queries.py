@@ -74,16 +74,17 @@ def test_the_versions_and_compare_pages_do_not_grow_with_versions(cast, plan, ke
 
 
 def test_pinned_query_counts(cast, plan, key_worker_client, django_assert_num_queries):
-    """Pinned so that a change adding a query is noticed. Each page's count includes 9 every plan
-    page runs: reading the session and the user (2), renewing the session (3, in a savepoint), the
-    navigation bar (1), the family and the child (2), and recording the view (1)."""
+    """Pinned so that a change adding a query is noticed. Each page's count includes 10 every plan
+    page runs: reading the session, the user and the second factor's device (3), renewing the session
+    (3, in a savepoint), the navigation bar (1), the family and the child (2), and recording the view
+    (1)."""
     grow_lists(plan, cast.key_worker, 2)
     grow_versions(plan, cast.key_worker, 1)
-    with django_assert_num_queries(16):  # the plan, its 4 lists and its ratings (6), its latest version (1)
+    with django_assert_num_queries(17):  # the plan, its 4 lists and its ratings (6), its latest version (1)
         key_worker_client.get(url(cast, "plan"))
-    with django_assert_num_queries(11):  # the plan (1), a page of versions (1)
+    with django_assert_num_queries(12):  # the plan (1), a page of versions (1)
         key_worker_client.get(url(cast, "plan_versions"))
-    with django_assert_num_queries(11):  # the plan (1), the two versions (1)
+    with django_assert_num_queries(12):  # the plan (1), the two versions (1)
         key_worker_client.get(url(cast, "plan_compare") + "?from=1&to=2")
 
 

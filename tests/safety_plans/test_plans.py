@@ -305,7 +305,11 @@ def test_outsiders_get_404_everywhere_whatever_the_method(cast, outsider_client)
         assert outsider_client.post(address, {"version": 2}, **HTMX).status_code == 404, address
     plan.refresh_from_db()
     assert plan.version == 2
-    assert not LogEntry.objects.filter(actor=cast.outsider).exists()
+    # Nothing was shown or changed; every attempt is in the family's history as refused.
+    entries = LogEntry.objects.filter(actor=cast.outsider)
+    assert entries.exists()
+    assert {(entry.action, entry.additional_data["read"], entry.object_id) for entry in entries} == {
+        (LogEntry.Action.ACCESS, "refused", cast.family.pk)}
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(cast, anonymous_client):
