@@ -8,6 +8,7 @@ class FamiliesConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from families.models import (
+            Challenge,
             Consent,
             Contact,
             ContactRevision,
@@ -30,6 +31,8 @@ class FamiliesConfig(AppConfig):
             m2m_fields={"exploitation_types"},
         )
         auditlog.register(Contact, exclude_fields=["version"], m2m_fields={"support_given"})
+        # A challenge's words are in free-text fields, which the trail never keeps (core.audit).
+        auditlog.register(Challenge, exclude_fields=["version"])
         for model in (Consent, ContactRevision, FamilyTransfer, FollowUp, Handover, Relationship, RiskLevelChange):
             auditlog.register(model)
         # Who is in which team, in what role, decides who sees which families: every change is kept.

@@ -1,6 +1,7 @@
-"""Pages for calls and follow-ups: logging a call, a call's own page and putting it right, and
-follow-ups added, marked done and undone. Everyone who may see the family may do each of these;
-anyone else gets 404 (permissions.family_for, calls.call_for)."""
+"""Pages for calls and follow-ups: logging a call, a call's own page and putting it right, a
+parent's challenge to what it says and its outcome, and follow-ups added, marked done and undone.
+Everyone who may see the family may do each of these; anyone else gets 404 (permissions.family_for,
+calls.call_for)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core import audit
 from core.errors import UserFixableError, add_to_form, saved
-from families import calls, permissions
+from families import calls, permissions, rectification
 from families.call_forms import (
     ContactAmendForm,
     ContactForm,
@@ -23,6 +24,7 @@ from families.call_forms import (
     ContactStrikeForm,
     FollowUpForm,
 )
+from families.rectification_forms import ChallengeForm, ChallengeOutcomeForm
 
 
 @login_required
@@ -77,8 +79,11 @@ def call_detail(request, pk, contact_pk):
     contact = calls.call_for(request.user, pk, contact_pk)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    audit.record_view(contact)
-    return render(request, "families/call_detail.html", {"family": contact.family, "page": calls.call_page(contact)})
+    challenges = list(rectification.challenges_of(contact))
+    audit.record_reads([contact, *challenges], kind=audit.Read.VIEW)
+    return render(request, "families/call_detail.html", {
+        "family": contact.family, "page": calls.call_page(contact), "challenges": challenges,
+    })
 
 
 def _render_call_form(request, contact, form, *, title, template="families/call_form.html", **context):
@@ -243,3 +248,51 @@ def follow_up_reopen(request, pk, follow_up_pk):
     calls.follow_up_reopen(user=request.user, follow_up=follow_up)
     messages.success(request, f"No longer marked done: {follow_up.description}. It is back on the list to do.")
     return _back(request, family)
+
+
+# --------------------------------------------------------------- a parent's challenge to a call
+
+
+@login_required
+def challenge_new(request, pk, contact_pk):
+    contact = calls.call_for(request.user, pk, contact_pk)
+    family = contact.family
+    form = ChallengeForm(request.POST or None, family=family, entry=contact)
+    if form.is_valid() and saved(
+        form,
+        lambda: rectification.challenge_record(
+            user=request.user, family=family, entry=contact, challenge=form.instance
+        ),
+    ):
+        messages.success(request, "Challenge recorded. It shows with the call until its outcome is recorded.")
+        return redirect(contact.get_absolute_url())
+    return _render_call_form(
+        request, contact, form, title="The parent says this is wrong", submit="Record the challenge",
+        template="families/challenge_form.html",
+    )
+
+
+@login_required
+def challenge_outcome(request, pk, contact_pk, challenge_pk):
+    contact = calls.call_for(request.user, pk, contact_pk)
+    challenge = get_object_or_404(rectification.challenges_of(contact), pk=challenge_pk)
+    form = ChallengeOutcomeForm(request.POST or None, challenge=challenge, initial={"version": challenge.version})
+    if form.is_valid() and saved(
+        form,
+        lambda: rectification.challenge_decide(
+            user=request.user,
+            challenge=challenge,
+            outcome=form.cleaned_data["outcome"],
+            reason=form.cleaned_data["reason"],
+            decided_on=form.cleaned_data["decided_on"],
+            amendment=form.cleaned_data["amendment"],
+            expected_version=form.cleaned_data["version"],
+        ),
+    ):
+        messages.success(request, f"Outcome recorded: {challenge.get_outcome_display().lower()}.")
+        return redirect(contact.get_absolute_url())
+    audit.record_reads([contact, challenge], kind=audit.Read.VIEW)
+    return render(request, "families/challenge_outcome.html", {
+        "family": contact.family, "contact": contact, "challenge": challenge, "form": form,
+        "title": "Record the outcome of the challenge",
+    })

@@ -69,7 +69,7 @@ def account_second_factor_reset(request, user_pk):
     they set up a new app when they next sign in."""
     _administrator_or_404(request.user)
     person = get_object_or_404(User, pk=user_pk)
-    two_factor.second_factor_reset(actor=request.user, person=person)
+    signins.second_factor_reset(actor=request.user, person=person)
     messages.success(
         request,
         f"{person}'s second factor is reset and they are signed out everywhere. When they next sign in "

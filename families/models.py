@@ -1,6 +1,8 @@
 from datetime import date
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -587,3 +589,72 @@ class Handover(models.Model):
     @property
     def is_read(self):
         return self.read_at is not None
+
+
+class Challenge(models.Model):
+    """A parent's or carer's challenge to what an entry about them says ("that is not what I
+    said"), and what was decided about it. The entry is any kind of record (a call for now): the
+    challenge never changes it. A correction is made the entry's own way (a call is amended, which
+    keeps what it said before), so the original stays readable to staff as history. Written by
+    families.rectification."""
+
+    class Outcome(models.TextChoices):
+        OPEN = "open", "Not decided yet"
+        CORRECTED = "corrected", "Corrected"
+        PARTLY_CORRECTED = "partly_corrected", "Partly corrected"
+        NOT_CHANGED = "not_changed", "Not changed"
+
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="challenges")
+    entry_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    entry_id = models.PositiveBigIntegerField()
+    entry = GenericForeignKey("entry_type", "entry_id")
+    raised_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="challenges_raised")
+    received_on = models.DateField("when we were told")
+    what_is_wrong = models.TextField("what the parent says is wrong", max_length=5000)
+    what_it_should_say = models.TextField("what they say it should say", max_length=5000, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.OPEN)
+    reason = models.TextField("why", max_length=2000, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_on = models.DateField(null=True, blank=True)
+    # For a call: the amendment that put it right, when the outcome says it was (partly) corrected.
+    amendment = models.ForeignKey(
+        ContactRevision, on_delete=models.PROTECT, null=True, blank=True, related_name="challenges"
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["-received_on", "-pk"]
+        indexes = [
+            # An entry's own page (its challenges), and the timeline's "Challenged" mark on each call
+            # (families.rectification.open_challenge_on).
+            models.Index(fields=["entry_type", "entry_id"], name="challenge_entry"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome="open", decided_by__isnull=True, decided_on__isnull=True)
+                | ~Q(outcome="open") & Q(decided_by__isnull=False, decided_on__isnull=False),
+                name="decided_challenge_has_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome__in=["not_changed", "partly_corrected"]) | ~Q(reason=""),
+                name="challenge_not_corrected_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(amendment__isnull=True) | Q(outcome__in=["corrected", "partly_corrected"]),
+                name="challenge_amendment_only_when_corrected",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Challenge by {self.raised_by}"
+
+    def get_additional_data(self):
+        return {"family_id": self.family_id}
+
+    @property
+    def is_open(self):
+        return self.outcome == self.Outcome.OPEN

@@ -99,6 +99,11 @@ def is_administrator(user) -> bool:
     return Membership.objects.filter(user=user, role=Role.ADMINISTRATOR).exists()
 
 
+def may_manage_data_protection(user) -> bool:
+    """Administrators set how long records are kept and place and lift legal holds."""
+    return is_administrator(user)
+
+
 def team_for_administrator(user, pk, *, queryset=None) -> Team:
     """The team ``pk`` if ``user`` is an administrator (who manage every team), else Http404."""
     if not is_administrator(user):

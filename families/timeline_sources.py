@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from families.models import ContactRevision, FamilyTransfer, RiskLevelChange
+from families.models import Contact, ContactRevision, FamilyTransfer, RiskLevelChange
+from families.rectification import open_challenge_on
 from families.timeline import TimelineEntry, TimelineSource, entry_key, newest, register, window
 
 
@@ -22,6 +23,8 @@ class CallEntry(TimelineEntry):
     # The title and detail say so as well, for pages that show only those (the chronology pack).
     struck_note: str = ""
     struck_detail: str = ""
+    # Someone in the family says the call is wrong, and no outcome is recorded yet.
+    challenged: bool = False
 
 
 def _moment(moment) -> str:
@@ -45,16 +48,21 @@ def _calls(family, user, *, before, since, limit):
         family.contacts.filter(window("occurred_at", "call", before=before, since=since))
         .select_related("worker", "spoke_with", "struck_by")
         .prefetch_related("support_given")
-        .annotate(amendments=Count("revisions", filter=Q(revisions__kind=ContactRevision.Kind.AMEND)))
+        .annotate(
+            amendments=Count("revisions", filter=Q(revisions__kind=ContactRevision.Kind.AMEND)),
+            challenged=open_challenge_on(Contact),
+        )
         .order_by("-occurred_at", "-pk")[:limit]
     )
     entries = []
     for contact in contacts:
         with_whom = f" with {contact.spoke_with.full_name}" if contact.spoke_with_id else ""
-        support = ", ".join(str(category) for category in contact.support_given.all())
+        support_names = ", ".join(str(category) for category in contact.support_given.all())
         amended = " Amended since: see the call's history." if contact.amendments else ""
+        challenged = " The family says this record is wrong: see the call's page." if contact.challenged else ""
         title = f"{contact.get_channel_display()}{with_whom}, {contact.duration_minutes} min"
-        detail = f"Logged by {contact.worker}.{amended}{f' Support: {support}.' if support else ''}\n{contact.summary}"
+        support = f" Support: {support_names}." if support_names else ""
+        detail = f"Logged by {contact.worker}.{amended}{challenged}{support}\n{contact.summary}"
         struck_note = ""
         if contact.is_struck:
             struck = f"Struck through by {contact.struck_by} on {_moment(contact.struck_at)}"
@@ -70,6 +78,7 @@ def _calls(family, user, *, before, since, limit):
             actions=_call_actions(family, contact),
             struck_note=struck_note,
             struck_detail=detail if struck_note else "",
+            challenged=contact.challenged,
         ))
     # Calls moved here or away. The family a call left sees that it went, and where, but none of its
     # text: it was never that family's call.

@@ -23,6 +23,12 @@ urlpatterns = [
     path("families/<int:pk>/calls/<int:contact_pk>/move/", call_views.call_move, name="call_move"),
     path("families/<int:pk>/calls/<int:contact_pk>/strike/", call_views.call_strike, name="call_strike"),
     path("families/<int:pk>/calls/<int:contact_pk>/reinstate/", call_views.call_reinstate, name="call_reinstate"),
+    path("families/<int:pk>/calls/<int:contact_pk>/challenges/new/", call_views.challenge_new, name="challenge_new"),
+    path(
+        "families/<int:pk>/calls/<int:contact_pk>/challenges/<int:challenge_pk>/outcome/",
+        call_views.challenge_outcome,
+        name="challenge_outcome",
+    ),
     path("families/<int:pk>/follow-ups/new/", call_views.follow_up_add, name="follow_up_add"),
     path("families/<int:pk>/follow-ups/<int:follow_up_pk>/done/", call_views.follow_up_done, name="follow_up_done"),
     path(

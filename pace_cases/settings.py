@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "referrals",
     "safety_plans",
     "meetings",
+    "data_protection",
     "demo",
 ]
 

@@ -35,4 +35,5 @@ urlpatterns = [
     path("", include("deadlines.urls")),
     path("", include("referrals.urls")),
     path("", include("agencies.urls")),
+    path("data-protection/", include("data_protection.urls")),
 ]

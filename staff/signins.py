@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from core import audit
+from staff import two_factor
 from staff.models import SignIn
 from staff.sessions import absolute_lifetime_seconds
 
@@ -207,6 +208,17 @@ def sign_ins_end_all(*, user, person) -> int:
     caller's decision: administrators are defined a floor above this one (families.permissions)."""
     ended = _end(SignIn.objects.filter(user=person))
     _audit_ended(actor=user, person=person, ended=ended, event="signed out of every device")
+    return ended
+
+
+@transaction.atomic
+def second_factor_reset(*, actor, person) -> int:
+    """An administrator (``actor``) removes ``person``'s app and recovery codes, for a lost phone, and
+    signs them out everywhere; they set up a new app when they next sign in. Whether ``actor`` may is
+    the caller's decision (families.permissions). Returns how many sign-ins were ended."""
+    two_factor.devices_remove(person)
+    ended = sign_ins_end_all(user=actor, person=person)
+    audit.record_event(person, actor=actor, event="second factor reset")
     return ended
 
 

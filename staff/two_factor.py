@@ -233,19 +233,10 @@ def recovery_code_display(code: str) -> str:
     return f"{code[:4]}-{code[4:]}" if len(code) == 8 else code
 
 
-@transaction.atomic
-def second_factor_reset(*, actor, person) -> int:
-    """An administrator (``actor``) removes ``person``'s app and recovery codes, for a lost phone, and
-    signs them out everywhere; they set up a new app when they next sign in. Whether ``actor`` may is
-    the caller's decision (families.permissions). Returns how many sign-ins were ended."""
-    # Imported here: staff.signins imports staff.sessions, which imports this module.
-    from staff import signins
-
+def devices_remove(person) -> None:
+    """Remove ``person``'s app and recovery codes (staff.signins.second_factor_reset)."""
     TOTPDevice.objects.filter(user=person).delete()
     StaticDevice.objects.filter(user=person).delete()
-    ended = signins.sign_ins_end_all(user=actor, person=person)
-    audit.record_event(person, actor=actor, event="second factor reset")
-    return ended
 
 
 # --------------------------------------------------------------- the gate

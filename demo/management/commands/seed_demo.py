@@ -27,11 +27,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Agency, Professional
+from data_protection import services as data_protection_services
+from data_protection.models import LegalHold
 from deadlines.services import raise_overdue_flags
 from demo.second_factor import WITHOUT_APP, demo_apps_create, demo_key_for_app
 from families import calls as call_services
-from families import services
+from families import rectification, services
 from families.models import (
+    Challenge,
     Consent,
     Contact,
     ExploitationType,
@@ -449,9 +452,11 @@ class Command(BaseCommand):
             for plan in self._plans(families):
                 self._create_family(plan)
             self._call_corrections()
+            self._challenges()
             self._local_threshold()
             self._safety_work()
             self._meetings()
+            self._legal_hold()
             # Deadlines that passed while the demo "happened" are flagged as the periodic job would.
             flagged = raise_overdue_flags().flagged
         elapsed = clock.monotonic() - started
@@ -590,6 +595,41 @@ class Command(BaseCommand):
             self.counts["contacts"] += 1
             self.counts["follow_ups"] += 1
 
+    def _challenges(self):
+        """Two of the demo caseworker's calls that a parent says are wrong: one corrected by amending
+        the call (what it said before stays in its history), one still open, marked "Challenged" on
+        the family's timeline."""
+        worker = self.users["caseworker"]
+        families = Family.objects.filter(key_worker=worker, status=Family.Status.OPEN).order_by("reference")[:2]
+        with set_actor(worker):
+            for family, corrected in zip(families, (True, False), strict=False):
+                call = (family.contacts.filter(struck_at__isnull=True, spoke_with__kind=Person.Kind.CARER)
+                        .select_related("spoke_with").order_by("-occurred_at").first())
+                if call is None:
+                    continue
+                parent = call.spoke_with.first_name
+                if corrected:
+                    wrong = f"The note reads as if {parent} agreed to everything we suggested. {parent} did not."
+                    should_say = f"{parent} said they would think about the suggestions and talk them over at home."
+                else:
+                    wrong = f"{parent} says the school has not refused to help: {parent} had not asked them yet."
+                    should_say = f"{parent} had not yet asked the school for help."
+                challenge = rectification.challenge_record(user=worker, family=family, entry=call, challenge=Challenge(
+                    raised_by=call.spoke_with, received_on=self.today, what_is_wrong=wrong,
+                    what_it_should_say=should_say,
+                ))
+                if not corrected:
+                    continue
+                call.summary = f"{call.summary}\n\n{should_say}"
+                amendment = call_services.contact_amend(
+                    user=worker, contact=call, expected_version=call.version,
+                    support_given=list(call.support_given.all()), reason=f"{parent} said the note was wrong.",
+                )
+                rectification.challenge_decide(
+                    user=worker, challenge=challenge, outcome=Challenge.Outcome.CORRECTED, reason="",
+                    expected_version=challenge.version, amendment=amendment,
+                )
+
     # --- The parent liaison officer's work ------------------------------------------------------
 
     def _safety_work(self):
@@ -688,6 +728,20 @@ class Command(BaseCommand):
                 elif due_in < 21:
                     meeting_services.action_chase(user=plo, action=action, chased_on=self.today - timedelta(days=3),
                                                   how="Rang the school office", expected_version=action.version)
+
+    def _legal_hold(self):
+        """A legal hold on the Birmingham family whose intelligence went to the police: the
+        investigation is open, so nothing of the family's goes until the hold is lifted."""
+        family = Family.objects.filter(team=self.teams[BIRMINGHAM], status=Family.Status.OPEN).order_by("pk").first()
+        if family is None:
+            return
+        admin = self.users["admin"]
+        with set_actor(admin):
+            data_protection_services.hold_place(
+                user=admin, family=family, reason=LegalHold.Reason.POLICE_INVESTIGATION,
+                details="West Midlands Police asked us to keep the record: exploitation team, WM-26-003102.",
+                review_on=self.today + timedelta(days=30),
+            )
 
     def _safety_plan(self, plo, family, child, *, overdue_review):
         plan = SafetyPlan(child=child, family=family, what_is_working_well=(

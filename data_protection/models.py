@@ -1,0 +1,128 @@
+"""How long records are kept (one rule per kind of record) and the legal holds that stop anything
+of a family's from going while an investigation, a prosecution, a complaint or a claim is open."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from families.models import Family
+
+
+class RetentionRule(models.Model):
+    """How long one kind of record is kept: ``years`` and ``months`` from ``starts_from``, or, when
+    a second period is set, until the later of the two. The record may go from the date worked out
+    by ``data_protection.rules.keep_until``."""
+
+    class Kind(models.TextChoices):
+        CLOSED_FAMILY = "closed_family", "A closed family and everything in it"
+        PERSON = "person", "A person"
+        CALLS = "calls", "Calls"
+        REFERRALS = "referrals", "Referrals to children's social care"
+        SAFETY_PLANS = "safety_plans", "Safety plans"
+        INTELLIGENCE = "intelligence", "Intelligence"
+        AUDIT_ENTRIES = "audit_entries", "Audit entries"
+
+    class StartsFrom(models.TextChoices):
+        LAST_CONTACT = "last_contact", "The family's last contact"
+        CLOSURE = "closure", "The family's closure"
+        EIGHTEENTH_BIRTHDAY = "birthday_18", "The child's 18th birthday"
+        TWENTY_FIFTH_BIRTHDAY = "birthday_25", "The child's 25th birthday"
+        OWN_DATE = "own_date", "The record's own date"
+
+    kind = models.CharField("kind of record", max_length=20, choices=Kind.choices, unique=True)
+    years = models.PositiveSmallIntegerField(default=0)
+    months = models.PositiveSmallIntegerField(default=0)
+    starts_from = models.CharField("from", max_length=20, choices=StartsFrom.choices)
+    or_years = models.PositiveSmallIntegerField("or, whichever is later: years", default=0)
+    or_months = models.PositiveSmallIntegerField("or, whichever is later: months", default=0)
+    or_starts_from = models.CharField(
+        "or, whichever is later: from", max_length=20, choices=StartsFrom.choices, blank=True
+    )
+    reason = models.TextField("why this long", max_length=2000)
+    # Empty for the defaults the system was installed with.
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(months__lte=11, or_months__lte=11), name="retention_months_below_12"),
+            models.CheckConstraint(
+                condition=~Q(or_starts_from="") | Q(or_years=0, or_months=0),
+                name="retention_second_period_has_a_start",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="retention_rule_has_a_reason"),
+        ]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+    @property
+    def has_second_period(self) -> bool:
+        return bool(self.or_starts_from)
+
+
+class LegalHoldQuerySet(models.QuerySet):
+    def in_force(self):
+        return self.filter(lifted_at__isnull=True)
+
+    def lifted(self):
+        return self.filter(lifted_at__isnull=False)
+
+
+class LegalHold(models.Model):
+    """While a hold is in force nothing of its family is removed or anonymised, whatever the rules
+    say. It is lifted, never deleted, so the history of holds stays with the family."""
+
+    class Reason(models.TextChoices):
+        POLICE_INVESTIGATION = "police_investigation", "An open police investigation"
+        PROSECUTION = "prosecution", "A prosecution"
+        COMPLAINT = "complaint", "A complaint"
+        CLAIM = "claim", "A claim or legal advice"
+        OTHER = "other", "Other"
+
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="legal_holds")
+    reason = models.CharField("why", max_length=30, choices=Reason.choices)
+    details = models.TextField(max_length=2000)
+    review_on = models.DateField("review on")
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField(default=timezone.now)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lift_reason = models.TextField("reason for lifting", max_length=2000, blank=True)
+
+    objects = LegalHoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["review_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lifted_by__isnull=True, lifted_at__isnull=True, lift_reason="")
+                | Q(lifted_by__isnull=False, lifted_at__isnull=False) & ~Q(lift_reason=""),
+                name="legal_hold_lifted_with_a_reason",
+            ),
+            # The retention run reads "is this family held?" as one row or none.
+            models.UniqueConstraint(
+                fields=["family"], condition=Q(lifted_at__isnull=True), name="one_legal_hold_in_force_per_family"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Legal hold on {self.family}"
+
+    def get_additional_data(self):
+        return {"family_id": self.family_id}
+
+    @property
+    def in_force(self) -> bool:
+        return self.lifted_at is None
+
+    def review_is_due(self, today=None) -> bool:
+        """In force and its review date has come (or passed)."""
+        return self.in_force and self.review_on <= (today or timezone.localdate())

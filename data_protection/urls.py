@@ -1,0 +1,12 @@
+from django.urls import path
+
+from data_protection import views
+
+app_name = "data_protection"
+urlpatterns = [
+    path("", views.rule_list, name="rules"),
+    path("rules/<int:pk>/", views.rule_edit, name="rule_edit"),
+    path("holds/", views.hold_list, name="holds"),
+    path("holds/new/", views.hold_place, name="hold_place"),
+    path("holds/<int:pk>/lift/", views.hold_lift, name="hold_lift"),
+]
