@@ -9,4 +9,5 @@ urlpatterns = [
     path("holds/", views.hold_list, name="holds"),
     path("holds/new/", views.hold_place, name="hold_place"),
     path("holds/<int:pk>/lift/", views.hold_lift, name="hold_lift"),
+    path("retention/", views.retention_dry_run, name="retention_dry_run"),
 ]

@@ -1,4 +1,5 @@
-"""The administrators' pages: how long records are kept, and legal holds. Anyone else gets 404."""
+"""The administrators' pages: how long records are kept, legal holds, and what a retention run would
+remove. Anyone else gets 404."""
 
 from functools import wraps
 
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core import audit
 from core.errors import saved
-from data_protection import selectors, services
+from data_protection import retention, selectors, services
 from data_protection.forms import LegalHoldForm, LiftHoldForm, RetentionRuleForm
 from data_protection.models import LegalHold, RetentionRule
 from data_protection.rules import rule_in_words
@@ -84,3 +85,10 @@ def hold_lift(request, pk):
         return redirect("data_protection:holds")
     audit.record_view(hold)
     return render(request, "data_protection/hold_lift.html", {"form": form, "hold": hold})
+
+
+@_administrators_only
+@require_GET
+def retention_dry_run(request):
+    """What a retention run today would anonymise: figures only, no family named, nothing changed."""
+    return render(request, "data_protection/retention_dry_run.html", {"result": retention.dry_run()})
