@@ -80,16 +80,22 @@ class AuditMiddleware(AuditlogMiddleware):
 
 
 def _is_free_text(field) -> bool:
-    return isinstance(field, models.CharField | models.TextField) and not field.choices
+    # A JSON field holds words too: a safety plan version's copy of the whole plan.
+    return isinstance(field, models.JSONField) or (
+        isinstance(field, models.CharField | models.TextField) and not field.choices
+    )
 
 
 def free_text_fields(model) -> frozenset[str]:
-    """The names (and attnames) of ``model``'s fields whose values are words: text without fixed choices."""
+    """The names (and attnames) of ``model``'s fields whose values the trail does not keep: words
+    (text without fixed choices, JSON) and any the model names in ``audit_withheld_fields`` (a date of
+    birth: with it, an anonymised child could be known again from the trail)."""
     if model is None:
         return frozenset()
+    withheld = set(getattr(model, "audit_withheld_fields", ()))
     names = set()
     for field in model._meta.concrete_fields:
-        if _is_free_text(field):
+        if _is_free_text(field) or field.name in withheld:
             names.update({field.name, field.attname})
     return frozenset(names)
 

@@ -8,7 +8,9 @@ class DataProtectionConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from data_protection.models import LegalHold, RetentionRule
+        from data_protection import tasks  # noqa: F401 - registers the tasks the services start by name
+        from data_protection.models import LegalHold, RetentionRule, RetentionRun
 
         auditlog.register(RetentionRule, exclude_fields=["version"])
         auditlog.register(LegalHold)
+        auditlog.register(RetentionRun, exclude_fields=["figures", "family_ids"])

@@ -98,3 +98,10 @@ class LiftHoldForm(PlainTextMixin, forms.Form):
         label="Why the hold can be lifted", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="For example: the police closed the investigation on 3 March 2027 (their e-mail of that day).",
     )
+
+
+class ApproveRunForm(PlainTextMixin, forms.Form):
+    families = forms.IntegerField(
+        label="Number of families to anonymise", min_value=0, max_value=10_000_000,
+        help_text="Type the number of families that would be anonymised, as shown above, to confirm.",
+    )

@@ -126,3 +126,56 @@ class LegalHold(models.Model):
     def review_is_due(self, today=None) -> bool:
         """In force and its review date has come (or passed)."""
         return self.in_force and self.review_on <= (today or timezone.localdate())
+
+
+class RetentionRun(models.Model):
+    """One retention run: the dry run worked out for a day (its figures, and the families it listed),
+    approved by an administrator, then run (``data_protection.anonymise.run_retention``), which
+    anonymises exactly the families listed that are still due and not held. Never deleted: with the
+    audit rows of the families it anonymised, it is the record of what went and on whose word."""
+
+    class State(models.TextChoices):
+        WORKED_OUT = "worked_out", "Worked out, waiting for approval"
+        APPROVED = "approved", "Approved, waiting to run"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    worked_out_for = models.DateField("worked out for")
+    # The dry run's figures (data_protection.retention.DryRun as data).
+    figures = models.JSONField()
+    # The families the dry run listed, by id: a run never anonymises any other.
+    family_ids = models.JSONField(default=list)
+    # Empty for the nightly dry run.
+    worked_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    worked_out_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    families_anonymised = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.WORKED_OUT)
+
+    class Meta:
+        ordering = ["-worked_out_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="worked_out", approved_by__isnull=True, approved_at__isnull=True)
+                | ~Q(state="worked_out") & Q(approved_by__isnull=False, approved_at__isnull=False),
+                name="retention_run_approved_by_someone",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="done") | Q(started_at__isnull=False, finished_at__isnull=False),
+                name="retention_run_done_has_start_and_finish",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Retention run {self.pk}"
+
+    @property
+    def families_listed(self) -> int:
+        return len(self.family_ids)

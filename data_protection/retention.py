@@ -130,10 +130,11 @@ def _retention_on(rule: RetentionRule):
 
 
 def closed_families_with_retention_dates(rule: RetentionRule | None = None):
-    """Every closed family, annotated with ``retention_on`` (the day it may go under the closed
-    family rule, or None while that is unknown) and ``held`` (a legal hold is in force)."""
+    """Every closed family not yet anonymised, annotated with ``retention_on`` (the day it may go
+    under the closed family rule, or None while that is unknown) and ``held`` (a legal hold is in
+    force)."""
     rule = rule or RetentionRule.objects.get(kind=Kind.CLOSED_FAMILY)
-    families = _with_their_dates(Family.objects.filter(status=Family.Status.CLOSED))
+    families = _with_their_dates(Family.objects.filter(status=Family.Status.CLOSED, anonymised_at__isnull=True))
     held = Exists(LegalHold.objects.in_force().filter(family=OuterRef("pk")))
     return families.annotate(retention_on=_retention_on(rule), held=held)
 

@@ -1,9 +1,9 @@
-"""Reads for the retention rules and legal holds."""
+"""Reads for the retention rules, legal holds and retention runs."""
 
 from django.db.models import BooleanField, Case, Value, When
 from django.utils import timezone
 
-from data_protection.models import LegalHold, RetentionRule
+from data_protection.models import LegalHold, RetentionRule, RetentionRun
 
 
 def families_on_hold():
@@ -34,3 +34,8 @@ def holds_in_force(*, today=None):
 
 def holds_lifted():
     return LegalHold.objects.lifted().select_related("family", "placed_by", "lifted_by").order_by("-lifted_at", "-pk")
+
+
+def retention_runs():
+    """The runs, newest first, with who worked them out and approved them."""
+    return RetentionRun.objects.select_related("worked_out_by", "approved_by").order_by("-worked_out_at", "-pk")

@@ -1,15 +1,18 @@
-"""Changing the retention rules, and placing and lifting legal holds: administrators only
-(families.permissions.may_manage_data_protection). Each change is one transaction, audited by
-django-auditlog with the acting user."""
+"""Changing the retention rules, placing and lifting legal holds, and working out and approving
+retention runs: administrators only (families.permissions.may_manage_data_protection), except the
+nightly dry run. Each change is one transaction, audited by django-auditlog with the acting user."""
 
+from celery import current_app
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.concurrency import save_if_unchanged
 from core.errors import UserFixableError
-from data_protection.models import LegalHold, RetentionRule
+from data_protection import retention
+from data_protection.models import LegalHold, RetentionRule, RetentionRun
 from families import permissions
+from families.models import Family
 
 
 def _check_may_manage(user):
@@ -48,6 +51,8 @@ def hold_place(*, user, family, reason: str, details: str, review_on) -> LegalHo
     if not details.strip():
         raise UserFixableError("Say what the hold is for: a crime or case reference, who asked for it.",
                                field="details")
+    # The retention run locks the family's row to anonymise it: a hold waits for it, or it for the hold.
+    Family.objects.select_for_update().filter(pk=family.pk).first()
     if LegalHold.objects.in_force().filter(family=family).exists():
         raise _already_held(family)
     hold = LegalHold(family=family, reason=reason, details=details, review_on=review_on, placed_by=user)
@@ -80,3 +85,83 @@ def hold_lift(*, user, hold: LegalHold, reason: str) -> LegalHold:
     locked.lift_reason = reason
     locked.save()
     return locked
+
+
+def dry_run_as_data(result: retention.DryRun) -> dict:
+    """A dry run's figures as the run keeps them (``RetentionRun.figures``)."""
+    def day(value):
+        return value.isoformat() if value else None
+
+    return {
+        "today": day(result.today),
+        "rule_in_words": result.rule_in_words,
+        "families": result.families,
+        "held": result.held,
+        "oldest_retention_on": day(result.oldest_retention_on),
+        "newest_retention_on": day(result.newest_retention_on),
+        "records": result.records,
+        "record_kinds": [
+            {"label": kind.label, "rule_in_words": kind.rule_in_words, "follows_family": kind.follows_family,
+             "records": kind.records}
+            for kind in result.record_kinds
+        ],
+    }
+
+
+@transaction.atomic
+def retention_run_work_out(*, user=None, today=None) -> RetentionRun:
+    """Save the dry run for ``today`` as a run waiting for approval, with the families it lists.
+    ``user`` is None for the nightly dry run."""
+    if user is not None:
+        _check_may_manage(user)
+    result = retention.dry_run(today)
+    family_ids = list(retention.families_due(result.today).order_by("pk").values_list("pk", flat=True))
+    figures = dry_run_as_data(result)
+    # The list is read a moment after the figures: if a family changed in between, the list decides.
+    figures["families"] = len(family_ids)
+    return RetentionRun.objects.create(worked_out_for=result.today, figures=figures, family_ids=family_ids,
+                                       worked_out_by=user)
+
+
+@transaction.atomic
+def retention_run_approve(*, user, run: RetentionRun, families_typed: int) -> RetentionRun:
+    """Approve ``run`` when ``families_typed`` is the number of families it lists, and start it once
+    the approval is committed. Of two administrators approving at once, one is told it already was."""
+    _check_may_manage(user)
+    locked = RetentionRun.objects.select_for_update().get(pk=run.pk)
+    if locked.state != RetentionRun.State.WORKED_OUT:
+        raise UserFixableError(f"{locked} has already been approved.")
+    if families_typed != locked.families_listed:
+        raise UserFixableError("That is not the number of families this run would anonymise. Read the figures "
+                               "again and type the number of families shown.", field="families")
+    locked.state = RetentionRun.State.APPROVED
+    locked.approved_by = user
+    locked.approved_at = timezone.now()
+    locked.save(update_fields=["state", "approved_by", "approved_at"])
+    transaction.on_commit(lambda: _start_running(locked.pk))
+    return locked
+
+
+def _start_running(run_id: int):
+    # Looked up by name (data_protection.apps registers the tasks): the task module imports this one,
+    # not the other way round.
+    current_app.tasks["data_protection.tasks.run_retention"].delay(run_id)
+
+
+@transaction.atomic
+def retention_run_approve_today(*, user, families_typed: int) -> RetentionRun:
+    """Work out today's dry run and approve it, as one: when the number typed does not match, nothing
+    is saved (the figures may have changed since the page showed them)."""
+    run = retention_run_work_out(user=user)
+    return retention_run_approve(user=user, run=run, families_typed=families_typed)
+
+
+@transaction.atomic
+def retention_run_nightly(today=None) -> RetentionRun | None:
+    """The scheduled dry run: saved as a run waiting for approval when any family is due and no run
+    was worked out for the day yet. A run approved later anonymises only those of its families still
+    due on its day, so approving an older one never lets more go."""
+    today = today or timezone.localdate()
+    if RetentionRun.objects.filter(worked_out_for=today).exists() or not retention.families_due(today).exists():
+        return None
+    return retention_run_work_out(today=today)

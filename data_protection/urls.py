@@ -10,4 +10,6 @@ urlpatterns = [
     path("holds/new/", views.hold_place, name="hold_place"),
     path("holds/<int:pk>/lift/", views.hold_lift, name="hold_lift"),
     path("retention/", views.retention_dry_run, name="retention_dry_run"),
+    path("retention/approve/", views.retention_approve, name="retention_approve"),
+    path("retention/runs/<int:pk>/", views.retention_run, name="retention_run"),
 ]

@@ -1,5 +1,5 @@
-"""The administrators' pages: how long records are kept, legal holds, and what a retention run would
-remove. Anyone else gets 404."""
+"""The administrators' pages: how long records are kept, legal holds, what a retention run would
+remove, its approval and its result. Anyone else gets 404."""
 
 from functools import wraps
 
@@ -7,13 +7,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import audit
-from core.errors import saved
+from core.errors import UserFixableError, add_to_form, saved
 from data_protection import retention, selectors, services
-from data_protection.forms import LegalHoldForm, LiftHoldForm, RetentionRuleForm
-from data_protection.models import LegalHold, RetentionRule
+from data_protection.forms import ApproveRunForm, LegalHoldForm, LiftHoldForm, RetentionRuleForm
+from data_protection.models import LegalHold, RetentionRule, RetentionRun
 from data_protection.rules import rule_in_words
 from families import permissions
 
@@ -87,8 +87,53 @@ def hold_lift(request, pk):
     return render(request, "data_protection/hold_lift.html", {"form": form, "hold": hold})
 
 
+RECENT_RUNS = 10
+
+
+def _approved(run):
+    families = run.families_listed
+    return f"{run} approved: it is anonymising {families} famil{'y' if families == 1 else 'ies'}."
+
+
+def _dry_run_page(request, form):
+    return render(request, "data_protection/retention_dry_run.html", {
+        "result": retention.dry_run(), "form": form, "runs": selectors.retention_runs()[:RECENT_RUNS],
+    })
+
+
 @_administrators_only
 @require_GET
 def retention_dry_run(request):
     """What a retention run today would anonymise: figures only, no family named, nothing changed."""
-    return render(request, "data_protection/retention_dry_run.html", {"result": retention.dry_run()})
+    return _dry_run_page(request, ApproveRunForm())
+
+
+@_administrators_only
+@require_POST
+def retention_approve(request):
+    """Save today's dry run as a run and approve it; it starts once approved."""
+    form = ApproveRunForm(request.POST)
+    if form.is_valid():
+        try:
+            run = services.retention_run_approve_today(user=request.user, families_typed=form.cleaned_data["families"])
+        except UserFixableError as error:
+            add_to_form(form, error)
+        else:
+            messages.success(request, _approved(run))
+            return redirect("data_protection:retention_run", run.pk)
+    return _dry_run_page(request, form)
+
+
+@_administrators_only
+@require_http_methods(["GET", "POST"])
+def retention_run(request, pk):
+    """One run: its figures, who worked it out and approved it, and what it did. A run waiting for
+    approval (the nightly dry run) is approved here."""
+    run = get_object_or_404(RetentionRun.objects.select_related("worked_out_by", "approved_by"), pk=pk)
+    form = ApproveRunForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and saved(form, lambda: services.retention_run_approve(
+        user=request.user, run=run, families_typed=form.cleaned_data["families"],
+    )):
+        messages.success(request, _approved(run))
+        return redirect("data_protection:retention_run", run.pk)
+    return render(request, "data_protection/retention_run.html", {"run": run, "form": form})

@@ -20,6 +20,7 @@ class FamiliesConfig(AppConfig):
             Person,
             Relationship,
             RiskLevelChange,
+            SharingWithoutConsent,
             Team,
         )
         from staff.models import User
@@ -33,6 +34,8 @@ class FamiliesConfig(AppConfig):
         auditlog.register(Contact, exclude_fields=["version"], m2m_fields={"support_given"})
         # A challenge's words are in free-text fields, which the trail never keeps (core.audit).
         auditlog.register(Challenge, exclude_fields=["version"])
+        # Its reason is free text, which the trail never keeps: who shared what, with which kind of agency, when.
+        auditlog.register(SharingWithoutConsent)
         for model in (Consent, ContactRevision, FamilyTransfer, FollowUp, Handover, Relationship, RiskLevelChange):
             auditlog.register(model)
         # Who is in which team, in what role, decides who sees which families: every change is kept.

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.forms import PlainTextMixin, UKDateField, VersionField, not_in_future
 from core.validators import validate_uk_phone
-from families import permissions, postcodes
+from families import consent, permissions, postcodes
 from families.models import (
     Consent,
     ExploitationType,
@@ -304,10 +304,12 @@ class EditChildForm(ChildForm):
 class ConsentForm(PlainTextMixin, forms.ModelForm):
     class Meta:
         model = Consent
-        fields = ["kind", "agency", "given_by", "given_on", "notes"]
+        fields = ["kind", "agency_kind", "agency", "given_by", "given_on", "notes"]
         field_classes = {"given_on": UKDateField}
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
-        labels = {"kind": "Consent to", "given_by": "Given by"}
+        labels = {"kind": "Consent to", "agency_kind": "Kind of agency", "agency": "Name of the agency",
+                  "given_by": "Given by"}
+        help_texts = {"agency_kind": "Only when sharing: anything that shares with this kind of agency checks it."}
 
     def __init__(self, *args, family, **kwargs):
         super().__init__(*args, **kwargs)
@@ -320,9 +322,27 @@ class ConsentForm(PlainTextMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("kind") == Consent.Kind.SHARE and not cleaned.get("agency"):
-            self.add_error("agency", "Name the agency the family agreed we may share with.")
+        if cleaned.get("kind") == Consent.Kind.SHARE:
+            if not cleaned.get("agency_kind") and "agency_kind" not in self.errors:
+                self.add_error("agency_kind", "Choose the kind of agency the family agreed we may share with.")
+            if not cleaned.get("agency") and "agency" not in self.errors:
+                self.add_error("agency", "Name the agency the family agreed we may share with.")
+        elif cleaned.get("kind") == Consent.Kind.STORE:
+            # Keeping records is not sharing: a kind of agency chosen by mistake is not kept.
+            cleaned["agency_kind"] = ""
         return cleaned
+
+
+def sharing_reason_field() -> forms.CharField:
+    """The box for why it is right to share without consent, on any form that shares with an agency
+    the parent withdrew consent to share with (families.consent)."""
+    return forms.CharField(
+        label=consent.REASON_LABEL,
+        help_text=consent.REASON_HELP,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": consent.REASON_REQUIRED},
+    )
 
 
 class ConsentWithdrawForm(PlainTextMixin, forms.Form):

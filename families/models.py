@@ -175,6 +175,8 @@ class Family(models.Model):
     contact_notes = models.TextField("other contact preferences", max_length=1000, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # When a retention run anonymised the family (data_protection.anonymise): its tombstone since.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -264,6 +266,8 @@ class Person(models.Model):
     email = models.EmailField("e-mail", blank=True)
     # Children only.
     date_of_birth = models.DateField(null=True, blank=True)
+    # Not kept in the audit trail either (core.audit.free_text_fields).
+    audit_withheld_fields = ("date_of_birth",)
     school = models.CharField(max_length=120, blank=True)
     additional_needs = models.TextField(
         max_length=2000, blank=True, help_text="For example autism, ADHD, a learning disability."
@@ -357,6 +361,29 @@ class RiskLevelChange(models.Model):
         return {"family_id": self.child.family_id}
 
 
+class AgencyKind(models.TextChoices):
+    """The kinds of agency the family's information may be shared with. Here, below the agencies app,
+    so that consent to share can name one and anything that shares can ask about it."""
+
+    POLICE = "police", "The police"
+    CSC = "csc", "Children's social care"
+    SCHOOL = "school", "A school or college"
+    HEALTH = "health", "Health"
+    YOUTH_JUSTICE = "youth_justice", "Youth justice"
+    OTHER = "other", "Another agency"
+
+
+# How each kind of agency reads in a sentence ("withdrew consent to share with the police").
+AGENCY_IN_A_SENTENCE = {
+    AgencyKind.POLICE: "the police",
+    AgencyKind.CSC: "children's social care",
+    AgencyKind.SCHOOL: "a school or college",
+    AgencyKind.HEALTH: "health services",
+    AgencyKind.YOUTH_JUSTICE: "youth justice services",
+    AgencyKind.OTHER: "another agency",
+}
+
+
 class Consent(models.Model):
     class Kind(models.TextChoices):
         STORE = "store", "To keep their information on our records"
@@ -365,6 +392,10 @@ class Consent(models.Model):
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="consents")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     agency = models.CharField(max_length=120, blank=True, help_text="Required when sharing with an agency.")
+    agency_kind = models.CharField(
+        "kind of agency", max_length=20, choices=AgencyKind.choices, blank=True,
+        help_text="Required when sharing with an agency.",
+    )
     given_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consents_given")
     given_on = models.DateField()
     withdrawn_on = models.DateField(null=True, blank=True)
@@ -375,6 +406,10 @@ class Consent(models.Model):
         ordering = ["-given_on"]
         constraints = [
             models.CheckConstraint(condition=Q(kind="store") | ~Q(agency=""), name="sharing_consent_names_agency"),
+            models.CheckConstraint(
+                condition=Q(kind="store", agency_kind="") | Q(kind="share") & ~Q(agency_kind=""),
+                name="sharing_consent_names_agency_kind",
+            ),
             models.CheckConstraint(
                 condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=models.F("given_on")),
                 name="consent_withdrawn_after_given",
@@ -390,6 +425,34 @@ class Consent(models.Model):
     @property
     def is_active(self):
         return self.withdrawn_on is None
+
+
+class SharingWithoutConsent(models.Model):
+    """Information shared with an agency after the parent withdrew consent to share with that kind of
+    agency, and why it was right to go ahead (a child at risk of significant harm, for example). The
+    reason is case text, which the audit trail never keeps, so it lives here, beside the consents."""
+
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="sharing_without_consent")
+    agency_kind = models.CharField("kind of agency", max_length=20, choices=AgencyKind.choices)
+    what = models.CharField("what was shared", max_length=120)
+    reason = models.TextField("why it was right to share without consent", max_length=2000)
+    shared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    shared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-shared_at", "-pk"]
+        verbose_name_plural = "sharing without consent"
+        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="sharing_without_consent_has_reason")]
+
+    def __str__(self):
+        return f"Shared without consent: {self.what}"
+
+    @property
+    def agency_in_a_sentence(self) -> str:
+        return AGENCY_IN_A_SENTENCE.get(self.agency_kind, "another agency")
+
+    def get_additional_data(self):
+        return {"family_id": self.family_id}
 
 
 class Contact(models.Model):

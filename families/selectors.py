@@ -217,6 +217,7 @@ class FamilyPage:
     children: list
     follow_ups: list
     consents: list
+    shared_without_consent: list
     transfers: list
     today: date
 
@@ -243,6 +244,7 @@ def family_page(family: Family) -> FamilyPage:
         children=[p for p in people if p.is_child],
         follow_ups=follow_ups,
         consents=list(family.consents.select_related("given_by", "recorded_by")),
+        shared_without_consent=list(family.sharing_without_consent.select_related("shared_by")),
         transfers=list(family.transfers.select_related("from_team", "to_team", "transferred_by")),
         today=timezone.localdate(),
     )

@@ -310,6 +310,11 @@ CELERY_BEAT_SCHEDULE = {
         # A run still queued when the next is due is dropped: a backlog of runs sends nothing more.
         "options": {"queue": CELERY_MAIL_QUEUE, "expires": 55},
     },
+    # A dry run saved each night for an administrator to approve; nothing is anonymised until they do.
+    "work-out-retention-run": {
+        "task": "data_protection.tasks.work_out_retention_run",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 
 # Changes are attributed to the signed-in user by AuditlogMiddleware; reads are

@@ -3,7 +3,9 @@ from django.utils import timezone
 
 from agencies.forms import SamePersonMixin
 from core.forms import PlainTextMixin, UKDateField, UKDateTimeField, VersionField, not_in_future
-from families.models import LocalAuthority, Person
+from families.forms import sharing_reason_field
+from families.models import AgencyKind, LocalAuthority, Person
+from families.timeline_forms import TimelineFilterForm
 from referrals.models import (
     Escalation,
     Milestone,
@@ -189,3 +191,17 @@ class ThresholdRuleForm(PlainTextMixin, forms.ModelForm):
         ):
             self.add_error("to_milestone", "Choose a later milestone than the one the clock starts from.")
         return cleaned
+
+
+class PackFilterForm(PlainTextMixin, TimelineFilterForm):
+    """The timeline's filter, and who the pack is for: sharing it with an agency the parent withdrew
+    consent to share with asks for a reason first."""
+
+    who_for = forms.ChoiceField(
+        label="Who it is for", required=False, choices=[("", "Not said"), *AgencyKind.choices],
+        help_text="If it is for an agency, choose which kind: the pack checks the family's consent to share.",
+    )
+
+
+class SharingReasonForm(PlainTextMixin, forms.Form):
+    reason = sharing_reason_field()

@@ -1,26 +1,28 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import audit
 from core.errors import UserFixableError, saved
 from core.working_days import calendar_source
 from deadlines.selectors import flag_for_manager
-from families import permissions
+from families import consent, permissions
 from families.models import Family
-from families.timeline_forms import TimelineFilterForm
 from referrals import figures, pack, selectors, services
 from referrals.figures import PeriodForm
 from referrals.forms import (
     EscalationForm,
     EscalationResponseForm,
     MilestoneForm,
+    PackFilterForm,
     ParentUpdateForm,
     ReferralDetailsForm,
     ReferralForm,
+    SharingReasonForm,
     SocialWorkerForm,
     ThresholdRuleForm,
 )
@@ -79,39 +81,75 @@ def referral_chronology(request, pk, referral_pk):
                   {"family": family, "page": page, "referral": referral, "header": header})
 
 
+PACK_PRINT = "chronology pack (print)"
+PACK_PDF = "chronology pack (PDF)"
+
+
 def _pack_for(request, pk, *, until_chosen=False):
-    """The family (404 unless the user may see it), the filter form, and the pack it asks for: None
-    while the form has errors, or (``until_chosen``) before a period and kinds are chosen."""
+    """The family (404 unless the user may see it), the filter form, and whether it asks for a pack:
+    not while the form has errors, or (``until_chosen``) before a period and kinds are chosen."""
     family = permissions.family_for(request.user, pk)
-    form = TimelineFilterForm(request.GET or None)
-    if (form.is_bound and not form.is_valid()) or (until_chosen and not form.is_bound):
-        return family, form, None
-    return family, form, pack.chronology_pack(family, request.user, form.query())
+    form = PackFilterForm(request.GET or None)
+    asked = not ((form.is_bound and not form.is_valid()) or (until_chosen and not form.is_bound))
+    return family, form, asked
 
 
-@require_GET
+def _pack_shared(request, family, form, *, read, what):
+    """Record the pack in the family's history as ``read`` of ``what``, and return the withdrawals of
+    consent to share with whom it is for, the reason form, and whether it may be shown. When the
+    parent withdrew consent to share with that kind of agency, it may only from a POST with a reason,
+    which is kept with the family's consents in the same transaction as the record of the pack."""
+    agency_kind = form.cleaned_data.get("who_for", "") if form.is_bound else ""
+    withdrawn = consent.sharing_withdrawn(family, agency_kind) if agency_kind else []
+    reason_form = None
+    with transaction.atomic():
+        if withdrawn:
+            reason_form = SharingReasonForm(request.POST if request.method == "POST" else None)
+            if not reason_form.is_valid() or not saved(reason_form, lambda: consent.sharing_without_consent_record(
+                user=request.user, family=family, agency_kind=agency_kind, what=what,
+                reason=reason_form.cleaned_data["reason"],
+            )):
+                return [consent.withdrawal_sentence(c) for c in withdrawn], reason_form, False
+        audit.record_reads([family], kind=read, what=what)
+    return [consent.withdrawal_sentence(c) for c in withdrawn], reason_form, True
+
+
+def _pack_page(request, family, form, *, chosen, withdrawals=(), reason_form=None, status=200):
+    return render(request, "referrals/pack.html", {
+        "family": family, "form": form, "pack": chosen, "query_string": request.GET.urlencode(),
+        "pack_limit": pack.PACK_LIMIT, "withdrawals": withdrawals, "reason_form": reason_form,
+        "rows": [(entry, pack.moment_text(entry)) for entry in chosen.entries] if chosen else [],
+    }, status=status)
+
+
+# POST only to carry a reason to share without consent; the pack's choices stay in the query string.
+@require_http_methods(["GET", "POST"])
 @login_required
 def chronology_pack(request, pk):
     """The chronology pack of a chosen period and kinds, as a page to print."""
-    family, form, chosen = _pack_for(request, pk, until_chosen=True)
-    if chosen is None:
+    family, form, asked = _pack_for(request, pk, until_chosen=True)
+    if not asked:
         audit.record_view(family)
-    else:
-        audit.record_reads([family], kind=audit.Read.PRINT, what="chronology pack (print)")
-    return render(request, "referrals/pack.html", {
-        "family": family, "form": form, "pack": chosen, "query_string": request.GET.urlencode(),
-        "pack_limit": pack.PACK_LIMIT,
-        "rows": [(entry, pack.moment_text(entry)) for entry in chosen.entries] if chosen else [],
-    })
+        return _pack_page(request, family, form, chosen=None)
+    withdrawals, reason_form, shared = _pack_shared(request, family, form, read=audit.Read.PRINT, what=PACK_PRINT)
+    if not shared:
+        audit.record_view(family)
+        return _pack_page(request, family, form, chosen=None, withdrawals=withdrawals, reason_form=reason_form)
+    chosen = pack.chronology_pack(family, request.user, form.query())
+    return _pack_page(request, family, form, chosen=chosen, withdrawals=withdrawals, reason_form=reason_form)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 def chronology_pack_pdf(request, pk):
-    family, form, chosen = _pack_for(request, pk)
-    if chosen is None:
-        return render(request, "referrals/pack.html", {"family": family, "form": form, "pack": None}, status=400)
-    audit.record_reads([family], kind=audit.Read.EXPORT, what="chronology pack (PDF)")
+    family, form, asked = _pack_for(request, pk)
+    if not asked:
+        return _pack_page(request, family, form, chosen=None, status=400)
+    withdrawals, reason_form, shared = _pack_shared(request, family, form, read=audit.Read.EXPORT, what=PACK_PDF)
+    if not shared:
+        audit.record_view(family)
+        return _pack_page(request, family, form, chosen=None, withdrawals=withdrawals, reason_form=reason_form)
+    chosen = pack.chronology_pack(family, request.user, form.query())
     response = HttpResponse(pack.render_pdf(chosen), content_type="application/pdf")
     # The family's reference, never a name: a file name ends up in download lists and logs.
     response["Content-Disposition"] = f'attachment; filename="chronology-{family.reference or family.pk}.pdf"'

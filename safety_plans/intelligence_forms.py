@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from core.errors import UserFixableError
 from core.forms import PlainTextMixin, UKDateField, UKDateTimeField, VersionField, not_in_future
+from families.forms import sharing_reason_field
 from families.models import Person
 from safety_plans import intelligence
 from safety_plans.models import IntelligenceEntry
@@ -135,7 +136,9 @@ class PassedToPoliceForm(PlainTextMixin, forms.ModelForm):
 
 class PoliceSheetForm(PlainTextMixin, forms.Form):
     """What goes on a sheet for the police: the chosen entries, and the children's first names and
-    dates of birth only if chosen. Nothing else about the family is ever on it."""
+    dates of birth only if chosen. Nothing else about the family is ever on it. When the parent
+    withdrew consent to share with the police (``consent_withdrawn``), the sheet is made only with the
+    reason it is right to share without it."""
 
     entries = forms.ModelMultipleChoiceField(
         queryset=IntelligenceEntry.objects.none(),
@@ -151,8 +154,12 @@ class PoliceSheetForm(PlainTextMixin, forms.Form):
         help_text="Their first name and date of birth only. Leave them all unticked to name nobody.",
     )
 
-    def __init__(self, *args, family, entries, **kwargs):
+    reason = sharing_reason_field()
+
+    def __init__(self, *args, family, entries, consent_withdrawn=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if not consent_withdrawn:
+            del self.fields["reason"]
         self.fields["entries"].queryset = family.intelligence.all()
         # The entries already read for the page, so the choices cost no more queries.
         self.fields["entries"].choices = [(entry.pk, _entry_choice(entry)) for entry in entries]

@@ -4,6 +4,7 @@ nobody is told that a log exists and nobody without the permission can add to it
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,8 +13,8 @@ from django.views.decorators.http import require_GET
 
 from core import audit
 from core.errors import saved
-from families import permissions
-from families.models import Family
+from families import consent, permissions
+from families.models import AgencyKind, Family
 from safety_plans import intelligence
 from safety_plans.intelligence_forms import (
     EditIntelligenceEntryForm,
@@ -107,15 +108,17 @@ def intelligence_police(request, pk, entry_pk):
 @login_required
 def intelligence_print(request, pk):
     """Choose entries (GET), then the sheet for the police (POST, so the choice is not in the URL and a
-    sheet is only made on purpose). The sheet is recorded in the family's history as an export."""
+    sheet is only made on purpose). The sheet is recorded in the family's history as an export. When
+    the parent withdrew consent to share with the police, the page says so and the sheet is made only
+    with a reason to share without it, kept with the family's consents."""
     family = _family_with_intelligence(request.user, pk)
     entries = list(intelligence.entries_of(family))
+    withdrawn = consent.sharing_withdrawn(family, AgencyKind.POLICE)
     # Not "request.POST or None": a sheet asked for with nothing ticked is told so.
     data = request.POST if request.method == "POST" else None
-    form = PoliceSheetForm(data, family=family, entries=entries)
-    if form.is_valid():
+    form = PoliceSheetForm(data, family=family, entries=entries, consent_withdrawn=bool(withdrawn))
+    if form.is_valid() and _sheet_recorded(request.user, family, form, without_consent=bool(withdrawn)):
         chosen = intelligence.entries_for_sheet(family, [entry.pk for entry in form.cleaned_data["entries"]])
-        audit.record_reads([family], kind=audit.Read.PRINT, what=POLICE_SHEET_EXPORT)
         return render(
             request,
             "safety_plans/intelligence_sheet.html",
@@ -127,7 +130,22 @@ def intelligence_print(request, pk):
             },
         )
     audit.record_view(family)
-    return render(request, "safety_plans/intelligence_print.html", {"family": family, "form": form})
+    return render(request, "safety_plans/intelligence_print.html", {
+        "family": family, "form": form, "withdrawals": [consent.withdrawal_sentence(c) for c in withdrawn],
+    })
+
+
+def _sheet_recorded(user, family, form, *, without_consent) -> bool:
+    """Record the sheet in the family's history and, made without consent, why (next to the form's
+    reason when it is refused), in one transaction: neither is kept without the other."""
+    with transaction.atomic():
+        if without_consent and not saved(form, lambda: consent.sharing_without_consent_record(
+            user=user, family=family, agency_kind=AgencyKind.POLICE, what=POLICE_SHEET_EXPORT,
+            reason=form.cleaned_data["reason"],
+        )):
+            return False
+        audit.record_reads([family], kind=audit.Read.PRINT, what=POLICE_SHEET_EXPORT)
+    return True
 
 
 @require_GET

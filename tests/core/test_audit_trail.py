@@ -296,3 +296,29 @@ def test_the_retention_command_removes_only_old_entries_and_records_that_it_did(
         additional_data__event=audit.REMOVAL_EVENT).count()
     call_command("remove_old_audit_entries", "--apply")
     assert LogEntry.objects.filter(pk=removal.pk).exists()
+
+
+def test_a_date_of_birth_is_not_kept_and_nor_is_a_copy_of_a_plan(cast):
+    from datetime import date
+
+    cast.child.date_of_birth = date(2011, 2, 28)
+    cast.child.save()
+    change = LogEntry.objects.get_for_object(cast.child).get(action=LogEntry.Action.UPDATE)
+    assert change.changes["date_of_birth"][1] == audit.TEXT_NOT_KEPT
+    assert "2011-02-28" not in the_whole_trail()
+
+
+def test_the_second_clearing_takes_dates_of_birth_and_json_from_entries_written_before(cast):
+    from types import SimpleNamespace
+
+    person_type = ContentType.objects.get_for_model(Person)
+    LogEntry.objects.bulk_create([LogEntry(
+        content_type=person_type, object_pk=str(cast.child.pk), object_id=cast.child.pk,
+        object_repr="Person", action=LogEntry.Action.UPDATE,
+        changes={"date_of_birth": ["2011-02-28", "2011-03-01"], "kind": ["child", "child"]},
+        additional_data={"family_id": cast.family.pk},
+    )])
+    migration = importlib.import_module("core.migrations.0004_audit_withholds_json_and_dates_of_birth")
+    migration._withhold_again(apps, SimpleNamespace(connection=connection))  # the trigger is set aside inside
+    entry = LogEntry.objects.get(object_pk=str(cast.child.pk), action=LogEntry.Action.UPDATE)
+    assert entry.changes == {"date_of_birth": [audit.TEXT_NOT_KEPT, audit.TEXT_NOT_KEPT], "kind": ["child", "child"]}

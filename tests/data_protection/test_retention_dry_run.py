@@ -319,7 +319,7 @@ def test_an_administrator_reads_what_would_go(administrator):
     assert "1 closed family would be anonymised" in page
     assert "1 family is kept only because of a legal hold" in page
     assert "Nothing has been removed" in page
-    assert "not yet available" in page
+    assert "Approve and anonymise" in page
     assert dry_run_url() in unescape(client.get(reverse("data_protection:rules")).content.decode())
 
 

@@ -260,7 +260,7 @@ def test_sharing_consent_names_the_agency_and_can_be_withdrawn(cast, key_worker_
     data = {"kind": "share", "agency": "", "given_by": cast.carer.pk, "given_on": timezone.localdate().isoformat()}
     response = key_worker_client.post(url, data)
     assert "agency" in response.context["form"].errors
-    data["agency"] = "West Midlands Police"
+    data.update(agency="West Midlands Police", agency_kind="police")
     assert key_worker_client.post(url, data).status_code == 302
     consent = cast.family.consents.get()
     withdraw = reverse("families:consent_withdraw", args=[cast.family.pk, consent.pk])

@@ -34,6 +34,7 @@ from demo.second_factor import WITHOUT_APP, demo_apps_create, demo_key_for_app
 from families import calls as call_services
 from families import rectification, services
 from families.models import (
+    AgencyKind,
     Challenge,
     Consent,
     Contact,
@@ -679,6 +680,16 @@ class Command(BaseCommand):
                 source="Screenshots Mum kept", passed_to_police_on=self.today - timedelta(days=18),
                 police_officer_or_unit="West Midlands Police, exploitation team", police_reference="WM-26-003102",
             ))
+            # This family's parent withdrew consent to share with the police: the sheet for the police says so
+            # and asks why it is right to share without it.
+            carer = families[1].people.filter(kind=Person.Kind.CARER).order_by("pk").first()
+            if carer is not None:
+                police = services.consent_record(user=plo, family=families[1], consent=Consent(
+                    kind=Consent.Kind.SHARE, agency_kind=AgencyKind.POLICE, agency="West Midlands Police",
+                    given_by=carer, given_on=self.today - timedelta(days=60),
+                    notes="Agreed at the first visit, so that the PLO can pass on what the family sees.",
+                ))
+                services.consent_withdraw(user=plo, consent=police, withdrawn_on=self.today - timedelta(days=12))
 
     def _meetings(self):
         """A MACE meeting for a Birmingham family with actions in every state: done on time, done
@@ -1071,13 +1082,13 @@ class Command(BaseCommand):
                 notes="Given on the first call, after explaining how we keep records.",
             ))
             if rng.random() < 0.4:
-                agency = rng.choice([
-                    f"{family.local_authority.name} children's social care",
-                    "Police (officer in the case)",
-                    child.school or "College safeguarding lead",
+                agency_kind, agency = rng.choice([
+                    (AgencyKind.CSC, f"{family.local_authority.name} children's social care"),
+                    (AgencyKind.POLICE, "Police (officer in the case)"),
+                    (AgencyKind.SCHOOL, child.school or "College safeguarding lead"),
                 ])
                 services.consent_record(user=workers[0], family=family, consent=Consent(
-                    kind=Consent.Kind.SHARE, agency=agency, given_by=carer,
+                    kind=Consent.Kind.SHARE, agency_kind=agency_kind, agency=agency, given_by=carer,
                     given_on=days[min(1, len(days) - 1)],
                     notes="So that we can speak up for the family in meetings.",
                 ))
