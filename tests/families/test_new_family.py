@@ -152,8 +152,12 @@ def test_a_reference_carries_nothing_over(cast, key_worker_client, typed):
     response = key_worker_client.post(CREATE, {"from_search": "1", "q": typed})
     assert response.context["carer_form"].initial == {}
     assert response.context["family_form"].initial == {"key_worker": cast.key_worker}
-    typed_in = [value for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page_of(response))
-                if name.startswith(("carer-", "child-", "family-"))]
+    # The boxes a person types in (not the ids that choices carry as their values), empty or not.
+    boxes = [tag for tag in re.findall(r"<input[^>]*>", page_of(response))
+             if not re.search(r'type="(checkbox|radio|hidden)"', tag)
+             and re.search(r'name="(carer|child|family)-', tag)]
+    typed_in = [re.search(r'value="([^"]*)"', tag).group(1) if 'value="' in tag else "" for tag in boxes]
+    assert typed_in, "the form's boxes were not found"
     assert not any("123" in value for value in typed_in), typed_in
 
 
