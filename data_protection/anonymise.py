@@ -27,7 +27,7 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from core import audit
-from data_protection.models import LegalHold, RetentionRun
+from data_protection.models import LegalHold, RetentionRun, SubjectAccessRequest, SubjectAccessWithholding
 from data_protection.retention import families_due
 from deadlines import kinds as deadline_kinds
 from deadlines.models import Deadline, OverdueFlag
@@ -165,6 +165,8 @@ TOMBSTONES = [
     Tombstone(Deadline, "family_id", keep=frozenset({"kind", "allowance", "nation"})),
     Tombstone(OverdueFlag, "family_id"),
     Tombstone(LegalHold, "family_id"),
+    Tombstone(SubjectAccessRequest, "family_id", bumps_version=True),
+    Tombstone(SubjectAccessWithholding, "request__family_id"),
 ]
 
 

@@ -179,3 +179,121 @@ class RetentionRun(models.Model):
     @property
     def families_listed(self) -> int:
         return len(self.family_ids)
+
+
+class SubjectAccessRequest(models.Model):
+    """A request from a person, or someone on their behalf, for a copy of what is held about them
+    (UK GDPR Article 15). Its reply is due one calendar month from receipt, or three once extended
+    with a recorded reason (Article 12(3)); the clock is kept by the deadline engine
+    (data_protection.deadline_kinds). Written by data_protection.services."""
+
+    class AskedBy(models.TextChoices):
+        THEMSELF = "themself", "The person themself"
+        PARENT = "parent", "A parent or carer, for a child"
+        SOLICITOR = "solicitor", "A solicitor"
+        OTHER = "other", "Someone else on their behalf"
+
+    class IdentityCheck(models.TextChoices):
+        KNOWN_CONTACT = "known_contact", "Known to us: answered on the contact details we hold"
+        DOCUMENT = "document", "An identity document was seen"
+        AUTHORITY = "authority", "A signed authority from the person, for someone acting for them"
+        OTHER = "other", "Another way"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        COMPLETED = "completed", "Completed"
+
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="subject_access_requests")
+    person = models.ForeignKey("families.Person", on_delete=models.PROTECT, related_name="subject_access_requests")
+    asked_by = models.CharField("who asked", max_length=20, choices=AskedBy.choices)
+    # Empty when the person asked themself.
+    asked_by_name = models.CharField("their name", max_length=200, blank=True)
+    identity_check = models.CharField("how their identity was checked", max_length=20,
+                                      choices=IdentityCheck.choices)
+    identity_details = models.TextField("details of the check", max_length=2000)
+    received_on = models.DateField("received on")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    extended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    extended_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField("why more time is needed", max_length=2000, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    completed_on = models.DateField("completed on", null=True, blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.OPEN)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["-received_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(asked_by="themself", asked_by_name="") | ~Q(asked_by="themself") & ~Q(asked_by_name=""),
+                name="subject_access_names_who_asked_for_someone",
+            ),
+            models.CheckConstraint(condition=~Q(identity_details=""), name="subject_access_identity_checked"),
+            models.CheckConstraint(
+                condition=Q(extended_by__isnull=True, extended_at__isnull=True, extension_reason="")
+                | Q(extended_by__isnull=False, extended_at__isnull=False) & ~Q(extension_reason=""),
+                name="subject_access_extended_with_a_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="open", completed_by__isnull=True, completed_on__isnull=True)
+                | Q(state="completed", completed_by__isnull=False, completed_on__isnull=False),
+                name="subject_access_completed_by_someone",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Subject access request {self.pk}"
+
+    def get_additional_data(self):
+        return {"family_id": self.family_id}
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+    @property
+    def is_extended(self) -> bool:
+        return self.extended_at is not None
+
+    @property
+    def who_asked(self) -> str:
+        if self.asked_by == self.AskedBy.THEMSELF:
+            return self.get_asked_by_display()
+        return f"{self.asked_by_name} ({self.get_asked_by_display().lower()})"
+
+
+class SubjectAccessWithholding(models.Model):
+    """An item the reply to a subject access request leaves out, with the exemption that allows it
+    (Data Protection Act 2018, Schedules 2 to 4) and the administrator's reasoning."""
+
+    class Reason(models.TextChoices):
+        OTHER_PEOPLE = "other_people", "Other people's information"
+        POLICE_INTELLIGENCE = "police_intelligence", "Police intelligence (crime and taxation)"
+        LEGAL_PRIVILEGE = "legal_privilege", "Legal professional privilege"
+        SERIOUS_HARM = "serious_harm", "Likely to cause serious harm"
+
+    request = models.ForeignKey(SubjectAccessRequest, on_delete=models.PROTECT, related_name="withholdings")
+    item_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    item_id = models.PositiveBigIntegerField()
+    reason = models.CharField("why it is withheld", max_length=30, choices=Reason.choices)
+    details = models.TextField(max_length=2000)
+    withheld_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    withheld_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "item_type", "item_id"], name="one_withholding_per_item"),
+            models.CheckConstraint(condition=~Q(details=""), name="withholding_has_details"),
+        ]
+
+    def __str__(self):
+        return f"Withheld from {self.request}"
+
+    def get_additional_data(self):
+        return {"family_id": self.request.family_id}

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateField,
     Exists,
+    ExpressionWrapper,
     F,
     Func,
     IntegerField,
@@ -31,7 +33,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
-from data_protection.models import LegalHold, RetentionRule
+from data_protection.models import LegalHold, RetentionRule, SubjectAccessRequest
 from data_protection.rules import rule_in_words
 from families.models import Contact, Family, Person
 from meetings.models import Meeting
@@ -132,10 +134,14 @@ def _retention_on(rule: RetentionRule):
 def closed_families_with_retention_dates(rule: RetentionRule | None = None):
     """Every closed family not yet anonymised, annotated with ``retention_on`` (the day it may go
     under the closed family rule, or None while that is unknown) and ``held`` (a legal hold is in
-    force)."""
+    force, or a subject access request is open: what was asked for must not be destroyed before the
+    reply, Data Protection Act 2018 s.173)."""
     rule = rule or RetentionRule.objects.get(kind=Kind.CLOSED_FAMILY)
     families = _with_their_dates(Family.objects.filter(status=Family.Status.CLOSED, anonymised_at__isnull=True))
-    held = Exists(LegalHold.objects.in_force().filter(family=OuterRef("pk")))
+    on_hold = Exists(LegalHold.objects.in_force().filter(family=OuterRef("pk")))
+    open_requests = SubjectAccessRequest.objects.filter(state=SubjectAccessRequest.State.OPEN)
+    asked_for = Exists(open_requests.filter(family=OuterRef("pk")))
+    held = ExpressionWrapper(Q(on_hold) | Q(asked_for), output_field=BooleanField())
     return families.annotate(retention_on=_retention_on(rule), held=held)
 
 

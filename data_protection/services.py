@@ -1,6 +1,9 @@
-"""Changing the retention rules, placing and lifting legal holds, and working out and approving
-retention runs: administrators only (families.permissions.may_manage_data_protection), except the
-nightly dry run. Each change is one transaction, audited by django-auditlog with the acting user."""
+"""Changing the retention rules, placing and lifting legal holds, working out and approving
+retention runs, and recording and answering subject access requests: administrators only
+(families.permissions.may_manage_data_protection), except the nightly dry run. Each change is one
+transaction, audited by django-auditlog with the acting user."""
+
+from datetime import timedelta
 
 from celery import current_app
 from django.core.exceptions import PermissionDenied
@@ -9,8 +12,14 @@ from django.utils import timezone
 
 from core.concurrency import save_if_unchanged
 from core.errors import UserFixableError
-from data_protection import retention
-from data_protection.models import LegalHold, RetentionRule, RetentionRun
+from data_protection import deadline_kinds, retention, selectors
+from data_protection.models import (
+    LegalHold,
+    RetentionRule,
+    RetentionRun,
+    SubjectAccessRequest,
+    SubjectAccessWithholding,
+)
 from families import permissions
 from families.models import Family
 
@@ -165,3 +174,128 @@ def retention_run_nightly(today=None) -> RetentionRun | None:
     if RetentionRun.objects.filter(worked_out_for=today).exists() or not retention.families_due(today).exists():
         return None
     return retention_run_work_out(today=today)
+
+
+# ----------------------------------------------------------------- subject access requests
+
+
+def _day_in_words(day) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+@transaction.atomic
+def subject_access_record(*, user, family, person, asked_by: str, asked_by_name: str, identity_check: str,
+                          identity_details: str, received_on, now=None) -> SubjectAccessRequest:
+    """Record a subject access request about ``person`` (one of ``family``'s people) and start its
+    clock: a reply is due one calendar month from ``received_on``."""
+    _check_may_manage(user)
+    if person.family_id != family.pk:
+        raise UserFixableError("Choose one of the family's people.", field="person")
+    if received_on > timezone.localdate(now):
+        raise UserFixableError("The date it was received cannot be in the future.", field="received_on")
+    asked_by_name = asked_by_name.strip()
+    if asked_by == SubjectAccessRequest.AskedBy.THEMSELF:
+        asked_by_name = ""
+    elif not asked_by_name:
+        raise UserFixableError("Enter the name of the person who asked on their behalf.", field="asked_by_name")
+    if not identity_details.strip():
+        raise UserFixableError("Say how their identity was checked: what was seen or asked, and by whom.",
+                               field="identity_details")
+    request = SubjectAccessRequest.objects.create(
+        family=family, person=person, asked_by=asked_by, asked_by_name=asked_by_name,
+        identity_check=identity_check, identity_details=identity_details, received_on=received_on,
+        recorded_by=user,
+    )
+    deadline_kinds.request_clock_follows(request, now=now)
+    return request
+
+
+def _check_open(request: SubjectAccessRequest):
+    if not request.is_open:
+        raise UserFixableError(f"{request} was completed on {_day_in_words(request.completed_on)}.")
+
+
+@transaction.atomic
+def subject_access_extend(*, user, request: SubjectAccessRequest, reason: str, expected_version: int,
+                          now=None) -> SubjectAccessRequest:
+    """Give ``request`` two more months (three from receipt in all), once, with the reason. Only
+    within the first month: the person must be told of an extension, and why, before the first
+    reply was due."""
+    _check_may_manage(user)
+    now = now or timezone.now()
+    _check_open(request)
+    if request.is_extended:
+        raise UserFixableError(f"{request} has already been extended: a request is extended once.")
+    if not reason.strip():
+        raise UserFixableError("Say why more time is needed, for example the number of records to review.",
+                               field="reason")
+    first_due = deadline_kinds.due_at(request, extended=False)
+    if now >= first_due:
+        last_day = timezone.localdate(first_due) - timedelta(days=1)
+        raise UserFixableError(f"The reply was due by the end of {_day_in_words(last_day)}: an extension can "
+                               "only be made within the first month.")
+    request.extended_by = user
+    request.extended_at = now
+    request.extension_reason = reason
+    save_if_unchanged(request, expected_version)
+    deadline_kinds.request_clock_follows(request, now=now)
+    return request
+
+
+@transaction.atomic
+def subject_access_complete(*, user, request: SubjectAccessRequest, completed_on, expected_version: int,
+                            now=None) -> SubjectAccessRequest:
+    """The reply was sent on ``completed_on``: the request is completed and its clock met that day."""
+    _check_may_manage(user)
+    now = now or timezone.now()
+    _check_open(request)
+    if completed_on > timezone.localdate(now):
+        raise UserFixableError("The date the reply was sent cannot be in the future.", field="completed_on")
+    if completed_on < request.received_on:
+        raise UserFixableError("The reply cannot have been sent before the request was received "
+                               f"({_day_in_words(request.received_on)}).", field="completed_on")
+    request.state = SubjectAccessRequest.State.COMPLETED
+    request.completed_by = user
+    request.completed_on = completed_on
+    save_if_unchanged(request, expected_version)
+    deadline_kinds.request_clock_follows(request, now=now)
+    return request
+
+
+@transaction.atomic
+def subject_access_withholdings_save(*, user, request: SubjectAccessRequest, decisions: dict,
+                                     expected_version: int, now=None) -> SubjectAccessRequest:
+    """Save the review: ``decisions`` maps each item's key (``selectors.SubjectAccessItem.key``) to
+    ``(reason, details)`` to withhold it, or None to include it. Only items gathered for this
+    request may be named; an item not named keeps its decision. Of two administrators saving the
+    same review at once, the second is told (the request's version)."""
+    _check_may_manage(user)
+    now = now or timezone.now()
+    _check_open(request)
+    items = {item.key: item for item in selectors.gather(request)}
+    unknown = set(decisions) - set(items)
+    if unknown:
+        raise UserFixableError("Some of the items are no longer part of this request. Reload the page and "
+                               "review again.")
+    for key, decision in decisions.items():
+        if decision is not None and not decision[1].strip():
+            raise UserFixableError("Say why each withheld item is withheld.", field=f"details_{key}")
+    save_if_unchanged(request, expected_version)
+    existing = {(w.item_type_id, w.item_id): w for w in request.withholdings.all()}
+    for key, decision in decisions.items():
+        item = items[key]
+        withholding = existing.get((item.content_type_id, item.record.pk))
+        if decision is None:
+            if withholding is not None:
+                withholding.delete()
+            continue
+        reason, details = decision
+        if withholding is None:
+            withholding = SubjectAccessWithholding(request=request, item_type_id=item.content_type_id,
+                                                   item_id=item.record.pk)
+        elif (withholding.reason, withholding.details) == (reason, details):
+            continue
+        withholding.reason, withholding.details = reason, details
+        withholding.withheld_by, withholding.withheld_at = user, now
+        withholding.save()
+    return request

@@ -1,5 +1,5 @@
 """The administrators' pages: how long records are kept, legal holds, what a retention run would
-remove, its approval and its result. Anyone else gets 404."""
+remove, its approval and its result, and subject access requests. Anyone else gets 404."""
 
 from functools import wraps
 
@@ -12,10 +12,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core import audit
 from core.errors import UserFixableError, add_to_form, saved
 from data_protection import retention, selectors, services
-from data_protection.forms import ApproveRunForm, LegalHoldForm, LiftHoldForm, RetentionRuleForm
-from data_protection.models import LegalHold, RetentionRule, RetentionRun
+from data_protection.forms import (
+    ApproveRunForm,
+    LegalHoldForm,
+    LiftHoldForm,
+    RetentionRuleForm,
+    SubjectAccessCompleteForm,
+    SubjectAccessExtendForm,
+    SubjectAccessFamilyForm,
+    SubjectAccessRequestForm,
+    SubjectAccessReviewForm,
+)
+from data_protection.models import LegalHold, RetentionRule, RetentionRun, SubjectAccessRequest
 from data_protection.rules import rule_in_words
 from families import permissions
+from families.models import Family
 
 
 def _administrators_only(view):
@@ -137,3 +148,108 @@ def retention_run(request, pk):
         messages.success(request, _approved(run))
         return redirect("data_protection:retention_run", run.pk)
     return render(request, "data_protection/retention_run.html", {"run": run, "form": form})
+
+
+# ----------------------------------------------------------------- subject access requests
+
+
+@_administrators_only
+@require_GET
+def subject_access_list(request):
+    rows = selectors.subject_access_rows()
+    audit.record_reads([row.request for row in rows], kind=audit.Read.LIST)
+    return render(request, "data_protection/subject_access_list.html", {"rows": rows})
+
+
+@_administrators_only
+@require_GET
+def subject_access_find_family(request):
+    """The first step of recording a request: the family, by its reference."""
+    form = SubjectAccessFamilyForm(request.GET if "family_reference" in request.GET else None)
+    if form.is_valid():
+        return redirect("data_protection:subject_access_record", form.cleaned_data["family_reference"].pk)
+    return render(request, "data_protection/subject_access_family.html", {"form": form})
+
+
+@_administrators_only
+@require_http_methods(["GET", "POST"])
+def subject_access_record(request, family_id):
+    """The second step: who the request is about, who asked, how their identity was checked."""
+    family = get_object_or_404(Family, pk=family_id)
+    form = SubjectAccessRequestForm(request.POST or None, family=family)
+    recorded = {}
+    if form.is_valid() and saved(form, lambda: recorded.setdefault("request", services.subject_access_record(
+        user=request.user, family=family, person=form.cleaned_data["person"],
+        asked_by=form.cleaned_data["asked_by"], asked_by_name=form.cleaned_data["asked_by_name"],
+        identity_check=form.cleaned_data["identity_check"], identity_details=form.cleaned_data["identity_details"],
+        received_on=form.cleaned_data["received_on"],
+    ))):
+        sar = recorded["request"]
+        due = selectors.subject_access_row(sar)
+        messages.success(request, f"{sar} recorded: the reply is due by the end of {due.due_in_words}.")
+        return redirect("data_protection:subject_access", sar.pk)
+    audit.record_view(family)
+    return render(request, "data_protection/subject_access_form.html", {"form": form, "family": family})
+
+
+def _subject_access_or_404(pk) -> SubjectAccessRequest:
+    try:
+        return selectors.subject_access_request(pk)
+    except SubjectAccessRequest.DoesNotExist:
+        raise Http404 from None
+
+
+@_administrators_only
+@require_http_methods(["GET", "POST"])
+def subject_access(request, pk):
+    """The review screen: everything held about the person, and for each item whether the reply
+    withholds it. Every item shown is a read of the family's record."""
+    sar = _subject_access_or_404(pk)
+    items = selectors.gather(sar)
+    form = SubjectAccessReviewForm(request.POST or None, items=items, initial={"version": sar.version})
+    if request.method == "POST" and form.is_valid() and saved(form, lambda: services.subject_access_withholdings_save(
+        user=request.user, request=sar, decisions=form.decisions, expected_version=form.cleaned_data["version"],
+    )):
+        withheld = sum(1 for decision in form.decisions.values() if decision is not None)
+        messages.success(request, f"Review saved: {withheld} of {len(items)} item{'' if len(items) == 1 else 's'} "
+                                  "withheld.")
+        return redirect("data_protection:subject_access", sar.pk)
+    audit.record_reads([sar, *(item.record for item in items)], kind=audit.Read.VIEW)
+    return render(request, "data_protection/subject_access.html", {
+        "sar": sar, "due": selectors.subject_access_row(sar), "form": form, "rows": form.rows(),
+    })
+
+
+@_administrators_only
+@require_http_methods(["GET", "POST"])
+def subject_access_extend(request, pk):
+    sar = _subject_access_or_404(pk)
+    form = SubjectAccessExtendForm(request.POST or None, initial={"version": sar.version})
+    if form.is_valid() and saved(form, lambda: services.subject_access_extend(
+        user=request.user, request=sar, reason=form.cleaned_data["reason"],
+        expected_version=form.cleaned_data["version"],
+    )):
+        due = selectors.subject_access_row(sar)
+        messages.success(request, f"{sar} extended: the reply is now due by the end of {due.due_in_words}.")
+        return redirect("data_protection:subject_access", sar.pk)
+    audit.record_view(sar)
+    return render(request, "data_protection/subject_access_extend.html", {
+        "sar": sar, "due": selectors.subject_access_row(sar), "form": form,
+    })
+
+
+@_administrators_only
+@require_http_methods(["GET", "POST"])
+def subject_access_complete(request, pk):
+    sar = _subject_access_or_404(pk)
+    form = SubjectAccessCompleteForm(request.POST or None, initial={"version": sar.version})
+    if form.is_valid() and saved(form, lambda: services.subject_access_complete(
+        user=request.user, request=sar, completed_on=form.cleaned_data["completed_on"],
+        expected_version=form.cleaned_data["version"],
+    )):
+        messages.success(request, f"{sar} completed.")
+        return redirect("data_protection:subject_access_list")
+    audit.record_view(sar)
+    return render(request, "data_protection/subject_access_complete.html", {
+        "sar": sar, "due": selectors.subject_access_row(sar), "form": form,
+    })

@@ -16,7 +16,7 @@ from django.utils import timezone
 from core import audit
 from data_protection import anonymise, services
 from data_protection.anonymise import TOMBSTONES, run_retention
-from data_protection.models import LegalHold, RetentionRun
+from data_protection.models import LegalHold, RetentionRun, SubjectAccessRequest
 from data_protection.retention import dry_run, families_due
 from deadlines.models import Deadline
 from families.models import AgencyKind, Challenge, ContactRevision, Family, Person, Role, SharingWithoutConsent
@@ -307,6 +307,17 @@ def test_a_family_held_after_the_dry_run_is_untouched(families, administrator):
 def test_a_family_held_before_the_dry_run_is_not_listed(families, administrator):
     services.hold_place(user=administrator, family=families[1], reason=LegalHold.Reason.PROSECUTION,
                         details="Trial listed", review_on=timezone.localdate() + timedelta(days=30))
+    run = run_retention(approved_run(administrator).pk)
+    assert families[1].pk not in run.family_ids and run.figures["held"] == 1
+    assert not is_anonymised(families[1])
+
+
+def test_a_family_with_an_open_subject_access_request_is_kept_until_it_is_answered(families, administrator):
+    person = families[1].people.first()
+    services.subject_access_record(
+        user=administrator, family=families[1], person=person, asked_by=SubjectAccessRequest.AskedBy.THEMSELF,
+        asked_by_name="", identity_check=SubjectAccessRequest._meta.get_field("identity_check").choices[0][0],
+        identity_details="Passport seen.", received_on=timezone.localdate())
     run = run_retention(approved_run(administrator).pk)
     assert families[1].pk not in run.family_ids and run.figures["held"] == 1
     assert not is_anonymised(families[1])

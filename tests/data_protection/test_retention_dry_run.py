@@ -344,6 +344,6 @@ def test_the_command_prints_the_same_figures(administrator):
     printed = out.getvalue()
     assert "Worked out for 1 January 2030" in printed
     assert "Families that would be anonymised: 1" in printed
-    assert "Kept only because of a legal hold: 1" in printed
+    assert "Kept only because of a legal hold or an open subject access request: 1" in printed
     assert "Calls: 3" in printed
     assert "Nothing has been removed" in printed

@@ -26,7 +26,7 @@ class Command(BaseCommand):
             f"Worked out for {_day(result.today)}.",
             f"Rule: {result.rule_in_words}.",
             f"Families that would be anonymised: {result.families}",
-            f"Kept only because of a legal hold: {result.held}",
+            f"Kept only because of a legal hold or an open subject access request: {result.held}",
             f"Retention dates of those due: from {_day(result.oldest_retention_on)} "
             f"to {_day(result.newest_retention_on)}",
             "Records that would go with them:",

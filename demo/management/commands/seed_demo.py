@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, Professional
 from data_protection import services as data_protection_services
-from data_protection.models import LegalHold
+from data_protection.models import LegalHold, SubjectAccessRequest
 from deadlines.services import raise_overdue_flags
 from demo.second_factor import WITHOUT_APP, demo_apps_create, demo_key_for_app
 from families import calls as call_services
@@ -458,6 +458,7 @@ class Command(BaseCommand):
             self._safety_work()
             self._meetings()
             self._legal_hold()
+            self._subject_access_request()
             # Deadlines that passed while the demo "happened" are flagged as the periodic job would.
             flagged = raise_overdue_flags().flagged
         elapsed = clock.monotonic() - started
@@ -752,6 +753,22 @@ class Command(BaseCommand):
                 user=admin, family=family, reason=LegalHold.Reason.POLICE_INVESTIGATION,
                 details="West Midlands Police asked us to keep the record: exploitation team, WM-26-003102.",
                 review_on=self.today + timedelta(days=30),
+            )
+
+    def _subject_access_request(self):
+        """An open subject access request from a Birmingham parent, received a week ago, for the
+        review screen to show."""
+        carer = (Person.objects.filter(family__team=self.teams[BIRMINGHAM], family__status=Family.Status.OPEN,
+                                       kind=Person.Kind.CARER).order_by("family_id", "pk").first())
+        if carer is None:
+            return
+        admin = self.users["admin"]
+        with set_actor(admin):
+            data_protection_services.subject_access_record(
+                user=admin, family=carer.family, person=carer, asked_by=SubjectAccessRequest.AskedBy.THEMSELF,
+                asked_by_name="", identity_check=SubjectAccessRequest.IdentityCheck.KNOWN_CONTACT,
+                identity_details="Rang back on the mobile number we hold; they confirmed their address.",
+                received_on=self.today - timedelta(days=7),
             )
 
     def _safety_plan(self, plo, family, child, *, overdue_review):
