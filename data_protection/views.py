@@ -1,10 +1,8 @@
 """The administrators' pages: how long records are kept, legal holds, what a retention run would
 remove, its approval and its result, and subject access requests. Anyone else gets 404."""
 
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,17 +26,7 @@ from data_protection.rules import rule_in_words
 from families import permissions
 from families.models import Family
 
-
-def _administrators_only(view):
-    """404 for anyone else, before anything else is answered (even a wrong method)."""
-
-    @wraps(view)
-    def checked(request, *args, **kwargs):
-        if not permissions.may_manage_data_protection(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return login_required(checked)
+_administrators_only = permissions.only_for(permissions.may_manage_data_protection)
 
 
 @_administrators_only

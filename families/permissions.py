@@ -6,6 +6,9 @@ whatever their role there. Anything else is answered with 404, so a URL never co
 that a family exists. Deactivated accounts can do nothing and are told nothing.
 """
 
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -102,6 +105,22 @@ def is_administrator(user) -> bool:
 def may_manage_data_protection(user) -> bool:
     """Administrators set how long records are kept and place and lift legal holds."""
     return is_administrator(user)
+
+
+def only_for(allowed):
+    """A view decorator: signed out, the sign-in page; signed in but not ``allowed(user)``, 404,
+    before anything else is answered (even a wrong method)."""
+
+    def decorate(view):
+        @wraps(view)
+        def checked(request, *args, **kwargs):
+            if not allowed(request.user):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return login_required(checked)
+
+    return decorate
 
 
 def team_for_administrator(user, pk, *, queryset=None) -> Team:

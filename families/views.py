@@ -1,4 +1,3 @@
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -305,19 +304,9 @@ def postcode_lookup(request):
 # Everyone else gets 404 from every one of these (permissions.team_for_administrator).
 
 
-def _administrators_only(view):
-    """404 for anyone else, before anything else is answered (even a wrong method)."""
-
-    @wraps(view)
-    def checked(request, *args, **kwargs):
-        if not permissions.is_administrator(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return checked
+_administrators_only = permissions.only_for(permissions.is_administrator)
 
 
-@login_required
 @_administrators_only
 @require_GET
 def team_list(request):
@@ -325,7 +314,6 @@ def team_list(request):
     return render(request, "families/teams.html", {"teams": teams})
 
 
-@login_required
 @_administrators_only
 def team_create(request):
     form = TeamForm(request.POST or None)
