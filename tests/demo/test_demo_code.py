@@ -42,7 +42,7 @@ def test_every_demo_sign_in_but_one_has_an_app_with_the_published_key(seeded):
         else:
             assert devices.get().key == demo_key_hex(demo.email)
             assert demo_key_for_app(demo.email) in seeded
-    assert "python manage.py demo_code <e-mail>" in seeded
+    assert "DEBUG=1 .venv/bin/python manage.py demo_code <e-mail>" in seeded
 
 
 def test_demo_code_prints_the_code_the_published_key_gives(seeded):

@@ -1,6 +1,6 @@
 """Print the code a demo sign-in's authenticator app shows now (development only).
 
-    python manage.py demo_code caseworker@pace.example
+    DEBUG=1 .venv/bin/python manage.py demo_code caseworker@pace.example
 """
 
 import time

@@ -820,7 +820,7 @@ class Command(BaseCommand):
         self.stdout.write(
             "After the password, each sign-in asks for a code from an authenticator app. Print the current one with"
         )
-        self.stdout.write("  python manage.py demo_code <e-mail>")
+        self.stdout.write("  DEBUG=1 .venv/bin/python manage.py demo_code <e-mail>")
         self.stdout.write(
             "or add the sign-in's key below to an authenticator app (demo keys, as public as the passwords):"
         )
