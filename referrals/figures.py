@@ -7,12 +7,14 @@ Definitions (also shown on the page):
   both ends included).
 - Working days from referral to decision (or to assessment completed) use the bank holidays
   of the authority's nation (core.working_days.working_days_between): a decision on the
-  day of the referral is 0, on the next working day 1. Only referrals with that milestone
-  recorded count towards it.
-- The median is statistics.median: for an even number of referrals, the mean of the two middle
-  values (so 1, 2, 3 and 10 days give 2.5).
-- The 90th percentile uses the nearest-rank method: the value at position ceil(0.9 × n) in the
-  sorted list, always one of the actual delays (1, 2, 3 and 10 days give 10).
+  day of the referral is 0, on the next working day 1.
+- Referrals still waiting count too: one with no decision yet is followed up to ``now``, one
+  closed without a decision up to the day it closed (censored, in the statisticians' word), and
+  the median and 90th percentile come from the Kaplan–Meier estimate (referrals.survival).
+  Where fewer than half (or nine in ten) have a decision so far, counting the waits, the figure
+  is "more than N working days", N the longest wait followed.
+- Time to assessment counts the referrals whose decision calls for one (child in need or child
+  protection, as the 45-working-day rule does) and any with an assessment completed recorded.
 - The share of open referrals overdue is about now, not the period: of the authority's open
   referrals, those whose next step was due before now.
 - Social workers per referral: allocation rows of the period's referrals, divided by their number.
@@ -21,35 +23,54 @@ A fixed number of queries whatever the number of referrals: counts are aggregate
 milestone dates come in one values() query; working days are counted in Python.
 """
 
-import math
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from core.forms import PlainTextMixin, UKDateField
 from core.working_days import LONDON, working_days_between
 from referrals.models import Milestone, MilestoneRecord, Referral
+from referrals.survival import TimeToEvent, kaplan_meier
 
 PERCENTILE = 90
 MAX_PERIOD_DAYS = 5 * 366
+# The decisions after which an assessment is due (ThresholdRule.AppliesWhen.ASSESSMENT).
+DECISIONS_CALLING_FOR_ASSESSMENT = (Referral.Decision.CHILD_IN_NEED, Referral.Decision.CHILD_PROTECTION)
 
 
-def nearest_rank(values: list[int], percent: int) -> int | None:
-    """The nearest-rank percentile: the smallest value with at least ``percent`` per cent of the
-    values at or below it. None for no values."""
-    if not values:
+@dataclass(frozen=True)
+class Delay:
+    """Working days from referral to one step, for one authority's referrals of a period."""
+
+    counted: int  # referrals followed
+    reached: int  # with the step recorded
+    still_waiting: int  # open, the step not recorded yet
+    median: TimeToEvent
+    p90: TimeToEvent
+
+    @property
+    def closed_without(self) -> int:
+        """Closed before the step was recorded: followed up to the day they closed."""
+        return self.counted - self.reached - self.still_waiting
+
+
+def delay_from(follow_ups: list[tuple[int, bool, bool]]) -> Delay | None:
+    """The delay of (working days followed, step recorded, still waiting) per referral; None for
+    no referrals."""
+    if not follow_ups:
         return None
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(percent / 100 * len(ordered))) - 1]
-
-
-def median(values: list[int]) -> float | None:
-    return statistics.median(values) if values else None
+    curve = kaplan_meier([days for days, _, _ in follow_ups], [reached for _, reached, _ in follow_ups])
+    return Delay(
+        counted=len(follow_ups),
+        reached=curve.events,
+        still_waiting=sum(1 for _, _, waiting in follow_ups if waiting),
+        median=curve.median(),
+        p90=curve.percentile(PERCENTILE),
+    )
 
 
 @dataclass(frozen=True)
@@ -57,12 +78,8 @@ class AuthorityFigures:
     local_authority_id: int
     name: str
     referrals: int = 0  # made in the period
-    decided: int = 0  # of those, with a decision recorded
-    median_days_to_decision: float | None = None
-    p90_days_to_decision: int | None = None
-    assessed: int = 0  # of those, with an assessment completed
-    median_days_to_assessment: float | None = None
-    p90_days_to_assessment: int | None = None
+    to_decision: Delay | None = None  # None: no referrals in the period
+    to_assessment: Delay | None = None  # None: none of them calls for an assessment
     open_referrals: int = 0  # now, whatever the period
     open_overdue: int = 0
     social_worker_allocations: int = 0
@@ -86,19 +103,38 @@ def _start_of(day: date) -> datetime:
 
 
 @dataclass
-class _Dates:
+class _Referral:
     nation: str = ""
+    status: str = ""
+    decision_kind: str = ""
     made: datetime | None = None
     decision: datetime | None = None
     assessment: datetime | None = None
+    closed: datetime | None = None
+
+    def follow_up(self, step_at: datetime | None, now: datetime) -> tuple[int, bool, bool]:
+        """(working days followed, step recorded, still waiting) for the step recorded at ``step_at``.
+        A step recorded after ``now`` has not happened yet as of ``now``."""
+        if step_at is not None and step_at <= now:
+            end, reached = step_at, True
+        else:
+            end, reached = (self.closed if self.closed is not None and self.closed < now else now), False
+        # Never below 0: a date recorded before the referral was made counts as the same day.
+        days = max(0, working_days_between(self.made, end, self.nation))
+        still_waiting = not reached and self.status == Referral.Status.OPEN and self.closed is None
+        return days, reached, still_waiting
+
+    @property
+    def calls_for_assessment(self) -> bool:
+        return self.assessment is not None or self.decision_kind in DECISIONS_CALLING_FOR_ASSESSMENT
 
 
 def delay_figures(*, local_authority_ids: list[int] | None, start: date, end: date, now: datetime,
                   team_ids: list[int] | None = None) -> list[AuthorityFigures]:
     """Figures per local authority for referrals made from ``start`` to ``end`` (London dates,
-    inclusive), sorted by authority name. ``team_ids`` limits them to the referrals of those teams'
-    families (a manager's scope); ``local_authority_ids`` to those authorities. None means all.
-    Three queries."""
+    inclusive), as they stand at ``now``, sorted by authority name. ``team_ids`` limits them to the
+    referrals of those teams' families (a manager's scope); ``local_authority_ids`` to those
+    authorities. None means all. Three queries."""
     referrals = Referral.objects.order_by()
     if team_ids is not None:
         referrals = referrals.filter(family__team_id__in=team_ids)
@@ -123,39 +159,32 @@ def delay_figures(*, local_authority_ids: list[int] | None, start: date, end: da
         .values("local_authority_id", "local_authority__name")
         .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(next_due_at__lt=now)))
     }
-    dates: dict[int, dict[int, _Dates]] = defaultdict(lambda: defaultdict(_Dates))
-    milestones = MilestoneRecord.objects.filter(
-        referral__in=in_period,
-        milestone__in=[Milestone.REFERRAL_MADE, Milestone.DECISION, Milestone.ASSESSMENT_COMPLETED],
-    ).values_list("referral_id", "referral__local_authority_id", "referral__local_authority__nation", "milestone",
-                  "occurred_at")
+    by_authority: dict[int, dict[int, _Referral]] = defaultdict(lambda: defaultdict(_Referral))
     attribute = {Milestone.REFERRAL_MADE: "made", Milestone.DECISION: "decision",
-                 Milestone.ASSESSMENT_COMPLETED: "assessment"}
-    for referral_id, authority_id, nation, milestone, occurred_at in milestones:
-        referral_dates = dates[authority_id][referral_id]
-        referral_dates.nation = nation
-        setattr(referral_dates, attribute[milestone], occurred_at)
+                 Milestone.ASSESSMENT_COMPLETED: "assessment", Milestone.CLOSED: "closed"}
+    milestones = MilestoneRecord.objects.filter(referral__in=in_period, milestone__in=list(attribute)).values_list(
+        "referral_id", "referral__local_authority_id", "referral__local_authority__nation", "referral__status",
+        "referral__decision", "milestone", "occurred_at",
+    )
+    for referral_id, authority_id, nation, status, decision_kind, milestone, occurred_at in milestones:
+        referral = by_authority[authority_id][referral_id]
+        referral.nation, referral.status, referral.decision_kind = nation, status, decision_kind
+        setattr(referral, attribute[milestone], occurred_at)
 
     figures = []
     for authority_id in counts.keys() | open_now.keys():
         in_range, current = counts.get(authority_id, {}), open_now.get(authority_id, {})
-        to_decision, to_assessment = [], []
-        for referral in dates[authority_id].values():
-            if referral.decision:
-                to_decision.append(working_days_between(referral.made, referral.decision, referral.nation))
-            if referral.assessment:
-                to_assessment.append(working_days_between(referral.made, referral.assessment, referral.nation))
+        followed = by_authority[authority_id].values()
         figures.append(
             AuthorityFigures(
                 local_authority_id=authority_id,
                 name=(in_range or current)["local_authority__name"],
                 referrals=in_range.get("referrals", 0),
-                decided=len(to_decision),
-                median_days_to_decision=median(to_decision),
-                p90_days_to_decision=nearest_rank(to_decision, PERCENTILE),
-                assessed=len(to_assessment),
-                median_days_to_assessment=median(to_assessment),
-                p90_days_to_assessment=nearest_rank(to_assessment, PERCENTILE),
+                to_decision=delay_from([referral.follow_up(referral.decision, now) for referral in followed]),
+                to_assessment=delay_from([
+                    referral.follow_up(referral.assessment, now) for referral in followed
+                    if referral.calls_for_assessment
+                ]),
                 open_referrals=current.get("open", 0),
                 open_overdue=current.get("overdue", 0),
                 social_worker_allocations=in_range.get("allocations", 0),
@@ -164,13 +193,177 @@ def delay_figures(*, local_authority_ids: list[int] | None, start: date, end: da
     return sorted(figures, key=lambda figure: (figure.name, figure.local_authority_id))
 
 
+# ------------------------------------------------------------------ two periods compared
+
+
+def change_in_words(this: TimeToEvent | None, other: TimeToEvent | None) -> str:
+    """How a median in this period compares with the same median in the other: "faster by 3
+    working days", "slower by 1 working day", "no change", or "not comparable" when either is
+    missing or not reached (a "more than N" is not a number to subtract)."""
+    if this is None or other is None or not this.reached or not other.reached:
+        return "not comparable"
+    difference = this.time - other.time
+    if difference == 0:
+        return "no change"
+    days = abs(difference)
+    return f"{'faster' if difference < 0 else 'slower'} by {days} working day{'' if days == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One authority's medians in the two periods, side by side."""
+
+    local_authority_id: int
+    name: str
+    this: AuthorityFigures | None
+    other: AuthorityFigures | None
+
+    @staticmethod
+    def _median(figures: AuthorityFigures | None, step: str) -> TimeToEvent | None:
+        delay = getattr(figures, step) if figures is not None else None
+        return delay.median if delay is not None else None
+
+    @property
+    def decision_this(self):
+        return self._median(self.this, "to_decision")
+
+    @property
+    def decision_other(self):
+        return self._median(self.other, "to_decision")
+
+    @property
+    def decision_change(self) -> str:
+        return change_in_words(self.decision_this, self.decision_other)
+
+    @property
+    def assessment_this(self):
+        return self._median(self.this, "to_assessment")
+
+    @property
+    def assessment_other(self):
+        return self._median(self.other, "to_assessment")
+
+    @property
+    def assessment_change(self) -> str:
+        return change_in_words(self.assessment_this, self.assessment_other)
+
+
+def compare(this: list[AuthorityFigures], other: list[AuthorityFigures]) -> list[Comparison]:
+    """Every authority with referrals in either period, sorted by name."""
+    this_by_id = {figure.local_authority_id: figure for figure in this if figure.referrals}
+    other_by_id = {figure.local_authority_id: figure for figure in other if figure.referrals}
+    rows = []
+    for authority_id in this_by_id.keys() | other_by_id.keys():
+        this_figures, other_figures = this_by_id.get(authority_id), other_by_id.get(authority_id)
+        rows.append(Comparison(local_authority_id=authority_id, name=(this_figures or other_figures).name,
+                               this=this_figures, other=other_figures))
+    return sorted(rows, key=lambda row: (row.name, row.local_authority_id))
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+    def __str__(self):
+        return f"{dateformat.format(self.start, 'j F Y')} to {dateformat.format(self.end, 'j F Y')}"
+
+
+@dataclass(frozen=True)
+class DelayReport:
+    """What the page, its printable layout and its CSV show: one period's figures and, when asked
+    for, another period's and the two compared."""
+
+    period: Period
+    figures: list[AuthorityFigures]
+    now: datetime
+    compared_period: Period | None = None
+    compared_figures: list[AuthorityFigures] = field(default_factory=list)
+    comparisons: list[Comparison] = field(default_factory=list)
+
+    @property
+    def query(self) -> str:
+        """The periods as a query string, for the links to the CSV and the printable layout."""
+        query = f"start={self.period.start:%Y-%m-%d}&end={self.period.end:%Y-%m-%d}"
+        if self.compared_period:
+            query += (f"&compare_start={self.compared_period.start:%Y-%m-%d}"
+                      f"&compare_end={self.compared_period.end:%Y-%m-%d}")
+        return query
+
+
+def delay_report(*, team_ids: list[int] | None, period: tuple[date, date], now: datetime,
+                 compared_with: tuple[date, date] | None = None) -> DelayReport:
+    """Three queries, six with a period to compare with."""
+    figures = delay_figures(local_authority_ids=None, team_ids=team_ids, start=period[0], end=period[1], now=now)
+    if compared_with is None:
+        return DelayReport(period=Period(*period), figures=figures, now=now)
+    compared = delay_figures(local_authority_ids=None, team_ids=team_ids, start=compared_with[0],
+                             end=compared_with[1], now=now)
+    return DelayReport(period=Period(*period), figures=figures, now=now, compared_period=Period(*compared_with),
+                       compared_figures=compared, comparisons=compare(figures, compared))
+
+
+# ------------------------------------------------------------------ the CSV
+
+CSV_HEADER = [
+    "Referrals made from", "to", "Figures as of", "Local authority", "Referrals made",
+    "Decided", "Still waiting for a decision", "Closed without a decision",
+    "Working days to decision (median)", "Working days to decision (90th percentile)",
+    "Calling for an assessment", "Assessment completed", "Still waiting for an assessment",
+    "Closed without an assessment",
+    "Working days to assessment completed (median)", "Working days to assessment completed (90th percentile)",
+    "Open referrals now", "Open referrals overdue now", "Social workers per referral",
+    "Median to decision against the other period", "Median to assessment against the other period",
+]
+
+
+def _days(estimate: TimeToEvent | None):
+    """A number of working days, or "more than N" where the estimate is not reached."""
+    if estimate is None:
+        return ""
+    return estimate.time if estimate.reached else f"more than {estimate.longest_follow_up}"
+
+
+def _delay_cells(delay: Delay | None) -> list:
+    if delay is None:
+        return [0, 0, 0, "", ""]
+    return [delay.reached, delay.still_waiting, delay.closed_without, _days(delay.median), _days(delay.p90)]
+
+
+def csv_rows(report: DelayReport) -> list[list]:
+    """The table as rows under CSV_HEADER: the period's authorities, then, when comparing, the other
+    period's with referrals in it, each row naming its period. The change columns are on the first period's rows.
+    Authority names are as people typed them: the view passes every cell through safe_cell."""
+    changes = {row.local_authority_id: row for row in report.comparisons}
+    as_of = timezone.localtime(report.now, LONDON)
+    tables = [(report.period, report.figures, True)]
+    if report.compared_period:
+        tables.append((report.compared_period, report.compared_figures, False))
+    rows = []
+    for period, figures, with_changes in tables:
+        for figure in figures:
+            if not with_changes and not figure.referrals:
+                continue  # only open referrals from before: their share overdue is on the first rows
+            change = changes.get(figure.local_authority_id) if with_changes else None
+            rows.append([
+                f"{period.start:%d/%m/%Y}", f"{period.end:%d/%m/%Y}", f"{as_of:%d/%m/%Y %H:%M}", figure.name,
+                figure.referrals, *_delay_cells(figure.to_decision),
+                figure.to_assessment.counted if figure.to_assessment else 0, *_delay_cells(figure.to_assessment),
+                figure.open_referrals, figure.open_overdue,
+                "" if figure.social_workers_per_referral is None else round(figure.social_workers_per_referral, 1),
+                change.decision_change if change else "", change.assessment_change if change else "",
+            ])
+    return rows
+
+
 # ------------------------------------------------------------------ the chart
 
 
 @dataclass(frozen=True)
 class Bar:
     label: str
-    value: float
+    value: str  # "12", or "more than 40" for a median not reached
+    reached: bool
     y: int
     width: float  # in the chart's units; 0 draws no bar
 
@@ -195,7 +388,7 @@ class BarChart:
     gap = 10
     label_width = 270
     plot_width = 380
-    value_width = 60
+    value_width = 110
 
     bars: list[Bar] = field(default_factory=list)
 
@@ -213,19 +406,27 @@ class BarChart:
 
 
 def decision_chart(figures: list[AuthorityFigures]) -> BarChart | None:
-    """Median working days from referral to decision, one bar per authority that has a figure."""
-    with_figure = [figure for figure in figures if figure.median_days_to_decision is not None]
+    """Median working days from referral to decision, one bar per authority with referrals in the
+    period. A median not reached is drawn to the longest wait so far, its value "more than N"."""
+    with_figure = [figure for figure in figures if figure.to_decision is not None]
     if not with_figure:
         return None
-    longest = max(figure.median_days_to_decision for figure in with_figure) or 1
+
+    def days(figure):
+        median = figure.to_decision.median
+        return median.time if median.reached else median.longest_follow_up
+
+    longest = max(days(figure) for figure in with_figure) or 1
     step = BarChart.bar_height + BarChart.gap
     return BarChart(
         bars=[
             Bar(
                 label=figure.name,
-                value=figure.median_days_to_decision,
+                value=str(figure.to_decision.median.time) if figure.to_decision.median.reached
+                else f"more than {figure.to_decision.median.longest_follow_up}",
+                reached=figure.to_decision.median.reached,
                 y=BarChart.gap + index * step,
-                width=round(figure.median_days_to_decision / longest * BarChart.plot_width, 1),
+                width=round(days(figure) / longest * BarChart.plot_width, 1),
             )
             for index, figure in enumerate(with_figure)
         ]
@@ -264,3 +465,33 @@ class PeriodForm(PlainTextMixin, forms.Form):
         if self.is_bound and self.is_valid():
             return self.cleaned_data["start"], self.cleaned_data["end"]
         return default_period(timezone.localdate())
+
+
+class DelayFiguresForm(PeriodForm):
+    """The period, and another one (optional) to compare it with."""
+
+    compare_start = UKDateField(label="Compare with referrals made from", required=False,
+                                name="the start of the period to compare with")
+    compare_end = UKDateField(label="to", required=False, name="the end of the period to compare with")
+
+    def clean(self):
+        cleaned = super().clean()
+        compare_start, compare_end = cleaned.get("compare_start"), cleaned.get("compare_end")
+        if "compare_start" in self.errors or "compare_end" in self.errors:
+            return cleaned
+        if compare_start and not compare_end:
+            self.add_error("compare_end", "Enter the end of the period to compare with, or leave both empty.")
+        elif compare_end and not compare_start:
+            self.add_error("compare_start", "Enter the start of the period to compare with, or leave both empty.")
+        elif compare_start and compare_end:
+            if compare_end < compare_start:
+                self.add_error("compare_end", "The end of the period to compare with cannot be before its start.")
+            elif (compare_end - compare_start).days > MAX_PERIOD_DAYS:
+                self.add_error("compare_start", "Choose a period to compare with of five years or less.")
+        return cleaned
+
+    def compared_with(self) -> tuple[date, date] | None:
+        """The period to compare with, when one was chosen and the form is valid."""
+        if self.is_bound and self.is_valid() and self.cleaned_data.get("compare_start"):
+            return self.cleaned_data["compare_start"], self.cleaned_data["compare_end"]
+        return None

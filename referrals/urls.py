@@ -18,6 +18,7 @@ urlpatterns = [
     path(base + "escalations/<int:escalation_pk>/response/", views.escalation_response, name="escalation_response"),
     path("overdue/<int:flag_id>/escalate/", views.flag_escalate, name="flag_escalate"),
     path("figures/", views.delay_figures, name="figures"),
+    path("figures/export.csv", views.delay_figures_export, name="figures_export"),
     path("thresholds/", views.threshold_list, name="thresholds"),
     path("thresholds/new/", views.threshold_edit, name="threshold_new"),
     path("thresholds/<int:rule_pk>/edit/", views.threshold_edit, name="threshold_edit"),

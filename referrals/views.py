@@ -1,19 +1,23 @@
+import csv
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import audit
 from core.errors import UserFixableError, saved
+from core.spreadsheets import safe_cell
 from core.working_days import calendar_source
 from deadlines.selectors import flag_for_manager
 from families import consent, permissions
 from families.models import Family
 from referrals import figures, pack, selectors, services
-from referrals.figures import PeriodForm
+from referrals.figures import DelayFiguresForm
 from referrals.forms import (
     EscalationForm,
     EscalationResponseForm,
@@ -317,16 +321,49 @@ def threshold_remove(request, rule_pk):
     return redirect("referrals:thresholds")
 
 
-@require_GET
-@login_required
-def delay_figures(request):
-    """Delay figures per local authority, for managers: referrals of the families of their teams."""
+def _delay_report(request):
+    """The figures a manager asked for (their teams' families only; 404 for anyone else), with the
+    form that chose the periods: the last 12 months when none, or an impossible one, is chosen."""
     team_ids = permissions.managed_team_ids(request.user)
     if not team_ids:
         raise Http404
-    form = PeriodForm(request.GET or None)
-    start, end = form.period()  # the last 12 months when none (or an impossible one) is chosen
-    rows = figures.delay_figures(local_authority_ids=None, team_ids=team_ids, start=start, end=end, now=timezone.now())
+    data = request.GET.copy()
+    data.pop("print", None)
+    form = DelayFiguresForm(data or None)
+    report = figures.delay_report(team_ids=team_ids, period=form.period(), compared_with=form.compared_with(),
+                                  now=timezone.now())
+    return form, report
+
+
+@require_GET
+@login_required
+def delay_figures(request):
+    """Delay figures per local authority, for managers: referrals of the families of their teams.
+    ``?print=1`` gives the layout to hand to a commissioner: title, periods, method and tables."""
+    form, report = _delay_report(request)
     return render(request, "referrals/figures.html", {
-        "form": form, "figures": rows, "chart": figures.decision_chart(rows), "start": start, "end": end,
+        "form": form, "report": report, "chart": figures.decision_chart(report.figures),
+        "printable": request.GET.get("print") == "1",
     })
+
+
+@require_GET
+@login_required
+def delay_figures_export(request):
+    """The same table as CSV. Figures only, about no one family (no names, references or dates of
+    anyone's referral), so, unlike the overdue queue's export, it writes no entry in any family's
+    history."""
+    form, report = _delay_report(request)
+    if form.is_bound and not form.is_valid():
+        return redirect(f"{reverse('referrals:figures')}?{request.GET.urlencode()}")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    period = report.period
+    response["Content-Disposition"] = (
+        f'attachment; filename="delay-figures-{period.start:%Y-%m-%d}-to-{period.end:%Y-%m-%d}.csv"'
+    )
+    response["Cache-Control"] = "no-store"
+    writer = csv.writer(response)
+    writer.writerow(figures.CSV_HEADER)
+    for row in figures.csv_rows(report):
+        writer.writerow([safe_cell(cell) for cell in row])
+    return response

@@ -405,8 +405,16 @@ def test_referral_and_queue_pages_have_no_serious_accessibility_problems(page, s
 
     page.goto(reverse("referrals:figures"))
     expect(page.get_by_role("table")).to_contain_text("Birmingham")
+    expect(page.locator("p.method")).to_contain_text(
+        "Children whose referral is still waiting count for as long as they have waited so far"
+    )
     problems["delay figures"] = blocking_violations(page)
     screenshot(page, "figures")
+
+    page.get_by_role("link", name="Printable version").click()
+    expect(page.get_by_role("table")).to_contain_text("Birmingham")
+    expect(page.get_by_role("button", name="Print")).to_be_visible()
+    problems["delay figures to print"] = blocking_violations(page)
 
     page.goto(reverse("referrals:thresholds"))
     expect(page.get_by_role("table")).to_contain_text("Working Together")
