@@ -364,6 +364,11 @@ def drive(args) -> None:
 
     wait_until(f"family {reference} on the overdue queue (/overdue/)", args.wait, pids,
                lambda: reference in site.request("/overdue/")[1])
+    # The export reads through the replica alias (DATABASE_REPLICA_URL names the same database here).
+    _path, csv_text = site.request("/overdue/export.csv")
+    if reference not in csv_text:
+        raise SmokeFailure(f"the overdue queue's export does not list family {reference}")
+    print(f"  the overdue queue's export (read from the replica) lists family {reference}", flush=True)
     path, message = wait_until(f"the overdue e-mail to {args.email} at the SMTP sink", args.wait, pids,
                                lambda: overdue_email(Path(args.mail_dir), args.email))
     body = message.get_body(preferencelist=("plain",)).get_content()

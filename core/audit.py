@@ -253,12 +253,18 @@ class Removal:
     dry_run: bool
 
 
+def entries_before(before: datetime):
+    """The entries a removal with cut-off ``before`` would take: every entry written before it but
+    the records of earlier removals."""
+    return LogEntry.objects.filter(timestamp__lt=before).exclude(additional_data__event=REMOVAL_EVENT)
+
+
 def remove_old_entries(*, before: datetime, actor=None, dry_run: bool = True) -> Removal:
     """Remove the entries written before ``before`` (the retention rule's cut-off): the only way a
     row leaves the trail. A dry run only counts. The removal is itself an entry, written in the
     same transaction, so the trail always says what left it, when, by whose hand and under which
     cut-off; a removal never removes an earlier removal's record."""
-    old = LogEntry.objects.filter(timestamp__lt=before).exclude(additional_data__event=REMOVAL_EVENT)
+    old = entries_before(before)
     if dry_run:
         return Removal(before=before, count=old.count(), dry_run=True)
     with transaction.atomic():

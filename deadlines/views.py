@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core import audit
 from core import selectors as core_selectors
 from core.errors import UserFixableError, saved
+from core.replica import reading_from_replica
 from core.spreadsheets import safe_cell
 from core.working_days import calendar_source, library_years
 from deadlines import calendar as calendar_changes
@@ -75,12 +76,17 @@ def queue(request):
 @require_GET
 @login_required
 def queue_export(request):
-    """The filtered queue as CSV. No names of family members; every family in it is audited."""
+    """The filtered queue as CSV. No names of family members; every family in it is audited.
+
+    Its rows may be a few seconds behind (core.replica); the access check stays on the primary."""
     team_ids = _managed_team_ids_or_404(request.user)
-    filterset = OverdueFlagFilter(request.GET, queryset=selectors.unresolved_flags(team_ids), team_ids=team_ids)
-    if not filterset.is_valid():
-        return redirect(f"{reverse('deadlines:queue')}?{request.GET.urlencode()}")
-    rows = selectors.queue_rows(filterset.qs, timezone.now())
+    with reading_from_replica():
+        filterset = OverdueFlagFilter(
+            request.GET, queryset=selectors.unresolved_flags(team_ids), team_ids=team_ids
+        )
+        if not filterset.is_valid():
+            return redirect(f"{reverse('deadlines:queue')}?{request.GET.urlencode()}")
+        rows = selectors.queue_rows(filterset.qs, timezone.now())
     audit.record_reads((row.family for row in rows), kind=audit.Read.EXPORT, what="overdue queue")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="overdue-queue-{timezone.localdate():%Y-%m-%d}.csv"'

@@ -122,6 +122,17 @@ DATABASES = {
 # CI names its own (.ci/run). Unset, Django's default name is used.
 if env.string("TEST_DATABASE_NAME", ""):
     DATABASES["default"]["TEST"] = {"NAME": env.string("TEST_DATABASE_NAME")}
+# A PostgreSQL read replica for figures, reports and exports (core.replica says which reads go
+# there; everything else, and every write, stays on the primary). In tests it is the primary's
+# test database, as nothing replicates into a test database.
+DATABASE_REPLICA_URL = env.string("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=env.integer("DATABASE_CONN_MAX_AGE", 0),
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "staff.User"
@@ -160,9 +171,6 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_ABSOLUTE_HOURS = env.integer("SESSION_ABSOLUTE_HOURS", 10)
 # An account unused for this many days (since its last sign-in, or since it was made) is switched off.
 DORMANT_ACCOUNT_DAYS = env.integer("DORMANT_ACCOUNT_DAYS", 90)
-# How long the audit trail keeps an entry (seven years, unless the charity's retention policy says
-# otherwise). Removed only by hand (manage.py remove_old_audit_entries --apply), itself recorded.
-AUDIT_RETENTION_DAYS = env.integer("AUDIT_RETENTION_DAYS", 7 * 366)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -268,11 +276,27 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Named queues, so each kind of work can have workers of its own (README, "Running on more than
+# one machine"); every worker in docker-compose.yml and Procfile.dev consumes one or more of them,
+# and tests/test_compose.py checks that no task is routed to a queue nobody consumes.
 CELERY_TASK_DEFAULT_QUEUE = env.string("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# The overdue job and what moves deadlines: it must never wait behind a long report.
+CELERY_DEADLINES_QUEUE = env.string("CELERY_DEADLINES_QUEUE", "deadlines")
 # E-mail is sent by workers of its own queue, so a slow or stuck mail server never delays the
 # overdue job (see Procfile.dev and docker-compose.yml's mailer).
 CELERY_MAIL_QUEUE = env.string("CELERY_MAIL_QUEUE", "mail")
-CELERY_TASK_ROUTES = {"deadlines.tasks.send_notifications": {"queue": CELERY_MAIL_QUEUE}}
+# Long work that may run for minutes or hours: the retention run and its nightly dry run, and
+# recomputing an authority's referrals after a threshold change.
+CELERY_REPORTS_QUEUE = env.string("CELERY_REPORTS_QUEUE", "reports")
+CELERY_TASK_ROUTES = {
+    "deadlines.tasks.raise_overdue_flags": {"queue": CELERY_DEADLINES_QUEUE},
+    "deadlines.tasks.reschedule_for_calendar": {"queue": CELERY_DEADLINES_QUEUE},
+    "deadlines.tasks.send_notifications": {"queue": CELERY_MAIL_QUEUE},
+    "staff.tasks.send_password_reset": {"queue": CELERY_MAIL_QUEUE},
+    "data_protection.tasks.run_retention": {"queue": CELERY_REPORTS_QUEUE},
+    "data_protection.tasks.work_out_retention_run": {"queue": CELERY_REPORTS_QUEUE},
+    "referrals.tasks.apply_threshold_change": {"queue": CELERY_REPORTS_QUEUE},
+}
 # Seconds: the soft limit raises SoftTimeLimitExceeded in the task, the hard one kills the worker
 # process. Tasks may set their own (deadlines.tasks.send_notifications does).
 CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 600)
@@ -291,10 +315,12 @@ CELERY_BEAT_SCHEDULE = {
     "disable-dormant-accounts": {
         "task": "families.tasks.disable_dormant_accounts",
         "schedule": crontab(hour=3, minute=15),
+        "options": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     },
     "raise-overdue-flags": {
         "task": "deadlines.tasks.raise_overdue_flags",
         "schedule": OVERDUE_CHECK_MINUTES * 60,
+        "options": {"queue": CELERY_DEADLINES_QUEUE},
     },
     # Once a night, every open deadline is checked, not only those due since the last run: a safety
     # net for a deadline whose transaction committed later than the watermark's margin allows.
@@ -302,6 +328,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "deadlines.tasks.raise_overdue_flags",
         "schedule": crontab(hour=2, minute=30),
         "kwargs": {"full": True},
+        "options": {"queue": CELERY_DEADLINES_QUEUE},
     },
     "send-notifications": {
         # Catches retries that fell due and anything queued while no worker was running.
@@ -314,6 +341,7 @@ CELERY_BEAT_SCHEDULE = {
     "work-out-retention-run": {
         "task": "data_protection.tasks.work_out_retention_run",
         "schedule": crontab(hour=4, minute=0),
+        "options": {"queue": CELERY_REPORTS_QUEUE},
     },
 }
 

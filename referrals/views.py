@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core import audit
 from core.errors import UserFixableError, saved
+from core.replica import reading_from_replica
 from core.spreadsheets import safe_cell
 from core.working_days import calendar_source
 from deadlines.selectors import flag_for_manager
@@ -330,8 +331,9 @@ def _delay_report(request):
     data = request.GET.copy()
     data.pop("print", None)
     form = DelayFiguresForm(data or None)
-    report = figures.delay_report(team_ids=team_ids, period=form.period(), compared_with=form.compared_with(),
-                                  now=timezone.now())
+    with reading_from_replica():
+        report = figures.delay_report(team_ids=team_ids, period=form.period(), compared_with=form.compared_with(),
+                                      now=timezone.now())
     return form, report
 
 

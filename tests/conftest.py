@@ -55,6 +55,52 @@ def cache_of_its_own(settings):
                                    "LOCATION": f"test-{uuid.uuid4().hex}"}}
 
 
+class ReplicaInTheTestTransaction:
+    """The replica alias in tests: its queries run on the primary's connection, inside the test's
+    transaction (Django's test MIRROR opens a second connection, which sees nothing a test wrote and
+    is refused outside TransactionTestCase); its alias and settings stay its own, so the router's
+    decisions are still made and can be checked (tests/core/test_replica.py)."""
+
+    def __init__(self, replica, primary):
+        self._replica, self._primary = replica, primary
+
+    def cursor(self, *args, **kwargs):
+        cursor = self._primary.cursor(*args, **kwargs)
+        cursor.db = self
+        return cursor
+
+    def chunked_cursor(self, *args, **kwargs):
+        cursor = self._primary.chunked_cursor(*args, **kwargs)
+        cursor.db = self
+        return cursor
+
+    def __getattr__(self, name):
+        return getattr(self._replica if name in {"alias", "settings_dict"} else self._primary, name)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def replica_reads_in_the_test_transaction(request):
+    """With DATABASE_REPLICA_URL set (CI sets it to the primary), reads routed to the replica see the
+    test's rows. Installed once the test database exists, so the replica's settings name it."""
+    from django.conf import settings
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.test import TransactionTestCase
+
+    from core.replica import REPLICA_DB_ALIAS
+
+    if REPLICA_DB_ALIAS not in settings.DATABASES:
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    replica = connections[REPLICA_DB_ALIAS]
+    databases = TransactionTestCase.databases
+    TransactionTestCase.databases = {DEFAULT_DB_ALIAS, REPLICA_DB_ALIAS}
+    connections[REPLICA_DB_ALIAS] = ReplicaInTheTestTransaction(replica, connections[DEFAULT_DB_ALIAS])
+    yield
+    connections[REPLICA_DB_ALIAS] = replica
+    TransactionTestCase.databases = databases
+
+
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

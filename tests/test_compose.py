@@ -6,6 +6,8 @@ Read as text (no YAML library is installed): the shared environment is the inden
 block under ``x-app-environment``.
 """
 
+import json
+import os
 import re
 from pathlib import Path
 
@@ -81,10 +83,126 @@ def test_compose_passes_on_nothing_undocumented():
 
 def test_the_worker_and_the_mailer_consume_the_queues_the_settings_name():
     worker, mailer = compose_service("worker"), compose_service("mailer")
-    assert '"worker", "-Q", "${CELERY_TASK_DEFAULT_QUEUE:-celery}"' in worker
+    assert (
+        '"worker", "-Q", "${CELERY_TASK_DEFAULT_QUEUE:-celery},${CELERY_DEADLINES_QUEUE:-deadlines},'
+        '${CELERY_REPORTS_QUEUE:-reports}"'
+    ) in worker
     assert '"worker", "-Q", "${CELERY_MAIL_QUEUE:-mail}", "--concurrency", "1"' in mailer
     for service in (worker, mailer):
         assert "condition: service_completed_successfully" in service
+
+
+# ------------------------------------------------------------------ every queue has a worker
+
+QUEUE_SETTINGS = ("CELERY_TASK_DEFAULT_QUEUE", "CELERY_DEADLINES_QUEUE", "CELERY_MAIL_QUEUE", "CELERY_REPORTS_QUEUE")
+
+
+def expand(text: str, variables: dict[str, str] | None = None) -> str:
+    """``${NAME:-default}`` read as the settings read NAME (and ``$NAME`` from ``variables``)."""
+    from django.conf import settings
+
+    def setting(match):
+        name, default = match.group(1), match.group(2)
+        assert name in QUEUE_SETTINGS, f"{name} names no queue setting"
+        if not os.environ.get(name):
+            assert default == getattr(settings, name), f"{name}'s default here is not the settings' default"
+        return getattr(settings, name)
+
+    text = re.sub(r"\$\{([A-Z_]+):-([^}]*)\}", setting, text)
+    for name, value in (variables or {}).items():
+        text = text.replace(f"${name}", value)
+    assert "$" not in text, f"an unknown variable in {text!r}"
+    return text
+
+
+def compose_worker_queues() -> dict[str, set[str]]:
+    services = re.findall(r"^  ([a-z][a-z0-9_-]*):\n((?:    .*\n|\s*\n)+)", compose_text(), flags=re.M)
+    queues = {}
+    for name, block in services:
+        command = re.search(r"^    command: (\[.*\])$", block, flags=re.M)
+        if not command:
+            continue
+        words = json.loads(command.group(1))
+        if words[:4] == ["celery", "-A", "pace_cases", "worker"]:
+            assert "-Q" in words, f"the {name} service consumes no named queue"
+            queues[name] = set(expand(words[words.index("-Q") + 1]).split(","))
+    return queues
+
+
+def procfile_worker_queues() -> dict[str, set[str]]:
+    queues = {}
+    for line in (ROOT / "Procfile.dev").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if line.startswith("#") or " worker " not in command:
+            continue
+        found = re.search(r" -Q (\S+)", command)
+        assert found, f"Procfile.dev's {name} consumes no named queue"
+        queues[name] = set(expand(found.group(1)).split(","))
+    return queues
+
+
+def production_smoke_worker_queues() -> dict[str, set[str]]:
+    text = (ROOT / ".ci" / "production-smoke").read_text()
+    variables = dict(re.findall(r'^([A-Z_]+_QUEUE)="(\$\{[A-Z_]+:-[^}]*\})"$', text, flags=re.M))
+    variables = {name: expand(value) for name, value in variables.items()}
+    queues = {}
+    for name, command in re.findall(r'^start (\w+) "\$\{APP_ENV\[@\]\}" "\$BIN/celery" (.*?)(?<!\\)$',
+                                    text.replace("\\\n", " "), flags=re.M):
+        if " worker " in f" {command} ":
+            found = re.search(r'-Q "([^"]+)"', command)
+            assert found, f"the production smoke's {name} consumes no named queue"
+            queues[name] = set(expand(found.group(1), variables).split(","))
+    return queues
+
+
+def queues_tasks_are_sent_to() -> dict[str, str]:
+    """Every task of the project, and every beat entry, with the queue it is sent to."""
+    from django.conf import settings
+
+    from pace_cases.celery import app
+
+    app.loader.import_default_modules()  # the apps' tasks modules, as a worker loads them
+    names = [name for name in app.tasks if not name.startswith("celery.")]
+    assert {"deadlines.tasks.raise_overdue_flags", "deadlines.tasks.send_notifications",
+            "data_protection.tasks.run_retention"} <= set(names)
+    sent_to = {name: app.amqp.router.route({}, name)["queue"].name for name in names}
+    for entry, schedule in settings.CELERY_BEAT_SCHEDULE.items():
+        queue = schedule.get("options", {}).get("queue")
+        assert queue is not None, f"beat's {entry} does not name its queue"
+        assert queue == sent_to[schedule["task"]], f"beat's {entry} goes elsewhere than its task's route"
+        sent_to[f"beat: {entry}"] = queue
+    return sent_to
+
+
+@pytest.mark.parametrize(
+    ("where", "workers"),
+    [
+        ("docker-compose.yml", compose_worker_queues),
+        ("Procfile.dev", procfile_worker_queues),
+        (".ci/production-smoke", production_smoke_worker_queues),
+    ],
+)
+def test_every_queue_a_task_is_sent_to_has_a_worker(where, workers):
+    consumed = set().union(*workers().values())
+    unconsumed = {task: queue for task, queue in queues_tasks_are_sent_to().items() if queue not in consumed}
+    assert not unconsumed, f"no worker in {where} consumes the queue of {unconsumed}"
+
+
+def test_the_overdue_job_mail_and_reports_each_have_a_queue_of_their_own():
+    from django.conf import settings
+
+    sent_to = queues_tasks_are_sent_to()
+    assert len({getattr(settings, name) for name in QUEUE_SETTINGS}) == len(QUEUE_SETTINGS)
+    assert sent_to["deadlines.tasks.raise_overdue_flags"] == settings.CELERY_DEADLINES_QUEUE
+    assert sent_to["deadlines.tasks.send_notifications"] == settings.CELERY_MAIL_QUEUE
+    assert sent_to["staff.tasks.send_password_reset"] == settings.CELERY_MAIL_QUEUE
+    assert sent_to["data_protection.tasks.run_retention"] == settings.CELERY_REPORTS_QUEUE
+    assert sent_to["data_protection.tasks.work_out_retention_run"] == settings.CELERY_REPORTS_QUEUE
+    # The mail queue has its one worker, and nothing else consumes it (a slow mail server holds up
+    # nothing); the overdue job is never behind e-mail.
+    compose = compose_worker_queues()
+    assert [name for name, queues in compose.items() if settings.CELERY_MAIL_QUEUE in queues] == ["mailer"]
+    assert compose["mailer"] == {settings.CELERY_MAIL_QUEUE}
 
 
 def test_secrets_and_the_site_address_must_be_given():

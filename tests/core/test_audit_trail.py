@@ -11,7 +11,6 @@ import pytest
 from auditlog.models import LogEntry
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
-from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -277,25 +276,28 @@ def test_an_account_in_the_trail_cannot_be_removed_only_switched_off(cast, an_en
     assert reads(actor=worker).exists()
 
 
-def test_the_retention_command_removes_only_old_entries_and_records_that_it_did(cast, settings, an_entry):
-    settings.AUDIT_RETENTION_DAYS = 30
+def test_removal_takes_only_entries_before_the_cut_off_and_records_that_it_did(cast, an_entry):
     old = audit.record_event(cast.family, actor=cast.key_worker, event="an old event")
     with audit_rows_may_change():
         LogEntry.objects.filter(pk=old.pk).update(timestamp=timezone.now() - timedelta(days=31))
-    call_command("remove_old_audit_entries")  # a dry run: counts, removes nothing
+    cut_off = timezone.now() - timedelta(days=30)
+    counted = audit.remove_old_entries(before=cut_off, dry_run=True)  # counts, removes nothing
+    assert counted.count == 1
     assert LogEntry.objects.filter(pk=old.pk).exists()
-    call_command("remove_old_audit_entries", "--apply")
+    removal = audit.remove_old_entries(before=cut_off, actor=cast.key_worker, dry_run=False)
+    assert removal.count == 1
     assert not LogEntry.objects.filter(pk=old.pk).exists()
     assert LogEntry.objects.filter(pk=an_entry.pk).exists()
-    removal = LogEntry.objects.get(additional_data__event=audit.REMOVAL_EVENT)
-    assert removal.additional_data["removed"] == 1
-    # A second run finds nothing, and a removal's own record never leaves.
+    record = LogEntry.objects.get(additional_data__event=audit.REMOVAL_EVENT)
+    assert record.additional_data["removed"] == 1
+    assert record.actor == cast.key_worker
+    # A second removal finds nothing, and a removal's own record never leaves.
     with audit_rows_may_change():
-        LogEntry.objects.filter(pk=removal.pk).update(timestamp=timezone.now() - timedelta(days=400))
+        LogEntry.objects.filter(pk=record.pk).update(timestamp=timezone.now() - timedelta(days=400))
     assert audit.remove_old_entries(before=timezone.now(), dry_run=True).count == LogEntry.objects.exclude(
         additional_data__event=audit.REMOVAL_EVENT).count()
-    call_command("remove_old_audit_entries", "--apply")
-    assert LogEntry.objects.filter(pk=removal.pk).exists()
+    audit.remove_old_entries(before=cut_off, dry_run=False)
+    assert LogEntry.objects.filter(pk=record.pk).exists()
 
 
 def test_a_date_of_birth_is_not_kept_and_nor_is_a_copy_of_a_plan(cast):

@@ -335,7 +335,7 @@ def test_sending_runs_on_its_own_queue_with_time_limits():
     route = celery_app.amqp.router.route({}, "deadlines.tasks.send_notifications")
     assert route["queue"].name == settings.CELERY_MAIL_QUEUE != settings.CELERY_TASK_DEFAULT_QUEUE
     assert celery_app.amqp.router.route({}, "deadlines.tasks.raise_overdue_flags")["queue"].name == (
-        settings.CELERY_TASK_DEFAULT_QUEUE
+        settings.CELERY_DEADLINES_QUEUE
     )
     assert settings.CELERY_BEAT_SCHEDULE["send-notifications"]["options"]["queue"] == settings.CELERY_MAIL_QUEUE
     task = celery_app.tasks["deadlines.tasks.send_notifications"]

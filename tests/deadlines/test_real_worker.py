@@ -204,6 +204,8 @@ def test_real_worker_flags_once_and_sends_each_email_once(as_migrated, cast, red
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         # … and so does the e-mail task, routed to the mail queue (one worker consumes both here).
         "CELERY_MAIL_QUEUE": queue,
+        "CELERY_DEADLINES_QUEUE": queue,
+        "CELERY_REPORTS_QUEUE": queue,
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "PACE_DATA_DIR": str(tmp_path / "data"),
