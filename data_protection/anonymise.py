@@ -1,5 +1,5 @@
-"""The retention run itself: each family an approved run listed, if it is still due and not held,
-anonymised in one transaction, leaving a tombstone.
+"""The retention run itself: the families an approved run listed, if still due and not held,
+anonymised in batches, leaving a tombstone.
 
 What goes: names, contact details, addresses and postcodes, dates of birth, the words of every
 record (calls and their earlier versions, plans and their versions, intelligence, meetings,
@@ -12,23 +12,27 @@ status; every record's dates, kinds and states; referrals' milestones; meeting a
 dates and agencies (``meetings.figures``); the deadlines' kinds, allowances and nations. The
 family's reference becomes a new random ``ANON-`` one, so nothing printed before links back.
 
-Each model is anonymised by one UPDATE per family (``TOMBSTONES``), whatever its number of rows.
-A crash leaves each family either whole or fully anonymised: the UPDATEs, the family's mark
-(``Family.anonymised_at``), its audit row and the run's count are one transaction.
+The families go ``BATCH_SIZE`` at a time, each batch one transaction of a fixed number of
+statements whatever its families hold: the family rows locked, one query for those still due, one
+UPDATE per model over all of them (``TOMBSTONES``), one for the family rows, one INSERT of their
+audit rows and the run's count. A crash leaves each family either whole or fully anonymised: a
+batch commits whole or not at all, and a rerun takes up the families not yet anonymised.
 """
 
 import logging
 import secrets
 import string
 from dataclasses import dataclass, field
+from datetime import date
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Case, F, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from core import audit
 from data_protection.models import LegalHold, RetentionRun, SubjectAccessRequest, SubjectAccessWithholding
-from data_protection.retention import families_due
+from data_protection.retention import audit_entries_cut_off, families_due
 from deadlines import kinds as deadline_kinds
 from deadlines.models import Deadline, OverdueFlag
 from families.models import (
@@ -65,8 +69,9 @@ logger = logging.getLogger(__name__)
 ANONYMISED = "(anonymised)"
 ANONYMISED_REFERENCE = "ANON-{}"
 _REFERENCE_CHARACTERS = string.ascii_uppercase + string.digits
-# Families looked at per query of the run: each is still anonymised in its own transaction.
-CHUNK_SIZE = 500
+# Families anonymised per transaction. A batch holds its families' rows locked while it runs (well
+# under a second at 500); the statements are the same however many families a batch has.
+BATCH_SIZE = 500
 
 
 def event_for(run: RetentionRun) -> str:
@@ -170,57 +175,79 @@ TOMBSTONES = [
 ]
 
 
-def _anonymise_records(family_id) -> int:
-    """One UPDATE per model over the family's rows; how many rows were changed."""
+def _anonymise_records(family_ids) -> int:
+    """One UPDATE per model over the rows of all of ``family_ids``; how many rows were changed."""
     changed = 0
     for tombstone in TOMBSTONES:
         values = tombstone.assignments()
         if tombstone.model is Deadline:
             values["label"] = _deadline_labels()
         if values:
-            changed += tombstone.model.objects.filter(**{tombstone.family_path: family_id}).update(**values)
+            changed += tombstone.model.objects.filter(**{f"{tombstone.family_path}__in": family_ids}).update(**values)
     return changed
 
 
-def _new_reference() -> str:
-    return ANONYMISED_REFERENCE.format("".join(secrets.choice(_REFERENCE_CHARACTERS) for _ in range(7)))
+def _new_references(count: int) -> list[str]:
+    references = set()
+    while len(references) < count:
+        references.add(ANONYMISED_REFERENCE.format("".join(secrets.choice(_REFERENCE_CHARACTERS) for _ in range(7))))
+    return list(references)
 
 
-def _anonymise_family_row(family_id, now) -> str:
-    """The family's own row: contact details gone, a new random reference (drawn again in the
-    unlikely event it is taken). Returns the new reference."""
-    tombstone = Tombstone(Family, "pk", emptied=frozenset({"address", "postcode", "postcode_key"}),
-                          keep=frozenset({"reference"}), bumps_version=True)
-    values = tombstone.assignments() | {"anonymised_at": now}
+_FAMILY_TOMBSTONE = Tombstone(Family, "pk", emptied=frozenset({"address", "postcode", "postcode_key"}),
+                              keep=frozenset({"reference"}), bumps_version=True)
+
+
+def _anonymise_family_rows(family_ids, now) -> None:
+    """The families' own rows, in one UPDATE: contact details gone, each a new random reference.
+    A reference already taken (unlikely: there are 36 ** 7, some 78 billion, to draw from) fails the
+    whole UPDATE on the unique constraint: the batch's references are then drawn again."""
+    values = _FAMILY_TOMBSTONE.assignments() | {"anonymised_at": now}
     for _ in range(5):
-        reference = _new_reference()
+        references = _new_references(len(family_ids))
+        # A simple CASE on the id, the same on SQLite and PostgreSQL: as many When(pk=…) objects cost
+        # more to build than the UPDATE takes to run.
+        pairs = [value for pair in zip(family_ids, references, strict=True) for value in pair]
+        case = f"CASE {connection.ops.quote_name(Family._meta.pk.column)}{' WHEN %s THEN %s' * len(family_ids)} END"
+        reference = RawSQL(case, pairs, output_field=models.CharField())  # noqa: S611 - fixed text; values are parameters
         try:
             with transaction.atomic():
-                Family.objects.filter(pk=family_id).update(reference=reference, **values)
+                Family.objects.filter(pk__in=family_ids).update(reference=reference, **values)
         except IntegrityError:
             continue
-        return reference
-    raise RuntimeError("Could not draw an unused anonymised reference.")
+        return
+    raise RuntimeError("Could not draw unused anonymised references.")
 
 
-def anonymise_family(family_id, run: RetentionRun) -> bool:
-    """Anonymise one family for ``run``, in one transaction, if it is still due on the day the run
-    was worked out for, has no legal hold in force and is not anonymised yet (all checked with the
-    family's row locked, so a hold placed meanwhile is seen: ``services.hold_place`` locks it too).
-    Returns whether it was anonymised."""
+def _anonymise_batch(family_ids, run: RetentionRun) -> int:
+    """Anonymise, in one transaction, those of ``family_ids`` still due on the day the run was
+    worked out for, with no legal hold in force and not anonymised yet, all checked with the
+    families' rows locked, so a hold placed meanwhile is seen (``services.hold_place`` locks the
+    family's row too, and so waits for the batch, or is seen by it). Returns how many went.
+
+    Each family gets its audit row; ``records_in_batch`` is how many records the batch's UPDATEs
+    changed, over its ``families_in_batch`` families, the UPDATEs being one per model for them all."""
     with transaction.atomic():
-        family = Family.objects.select_for_update().filter(pk=family_id).first()
-        if family is None or not families_due(run.worked_out_for).filter(pk=family_id).exists():
-            return False
+        # Locked in the order of their ids, as every batch does: two runs can never deadlock.
+        locked = list(Family.objects.select_for_update().filter(pk__in=family_ids).order_by("pk").only("pk"))
+        due = set(families_due(run.worked_out_for).filter(pk__in=[family.pk for family in locked])
+                  .values_list("pk", flat=True))
+        families = [family for family in locked if family.pk in due]
+        if not families:
+            return 0
+        ids = [family.pk for family in families]
         now = timezone.now()
-        records = _anonymise_records(family_id)
-        reference = _anonymise_family_row(family_id, now)
+        records = _anonymise_records(ids)
+        _anonymise_family_rows(ids, now)
+        # The trail keeps no reference, old or new (it is words, audit.free_text_fields): the
+        # change reads the same for each family.
         audit.record_changes(
-            [family], actor=run.approved_by, event=event_for(run), run=run.pk, records=records, timestamp=now,
-            changes={"reference": [family.reference, reference], "anonymised_at": [None, now.isoformat()]},
+            families, actor=run.approved_by, event=event_for(run), run=run.pk, timestamp=now,
+            records_in_batch=records, families_in_batch=len(families),
+            changes={"reference": [audit.TEXT_NOT_KEPT, audit.TEXT_NOT_KEPT], "anonymised_at": [None, now.isoformat()]},
         )
-        RetentionRun.objects.filter(pk=run.pk).update(families_anonymised=F("families_anonymised") + 1)
-    return True
+        RetentionRun.objects.filter(pk=run.pk).update(families_anonymised=F("families_anonymised") + len(families))
+    return len(families)
 
 
 class RunNotApproved(Exception):
@@ -228,10 +255,11 @@ class RunNotApproved(Exception):
 
 
 def run_retention(run_id) -> RetentionRun:
-    """Run an approved run: anonymise, each in its own transaction, the families it listed that are
-    still due and not held. Harmless to repeat: a run that is done does nothing, and one that
-    stopped midway (still "running") goes on from where it stopped, skipping the families
-    already anonymised. A run not yet approved is refused (RunNotApproved)."""
+    """Run an approved run: anonymise the families it listed that are still due and not held,
+    ``BATCH_SIZE`` at a time, each batch in its own transaction. Harmless to repeat: a run that is
+    done does nothing, and one that stopped midway (still "running") goes on from where it
+    stopped, skipping the families already anonymised. A run not yet approved is refused
+    (RunNotApproved)."""
     now = timezone.now()
     started = RetentionRun.objects.filter(
         pk=run_id, state__in=[RetentionRun.State.APPROVED, RetentionRun.State.RUNNING]
@@ -243,18 +271,32 @@ def run_retention(run_id) -> RetentionRun:
             raise RunNotApproved(f"{run} has not been approved.")
         return run
     family_ids = sorted(run.family_ids)
-    for start in range(0, len(family_ids), CHUNK_SIZE):
-        chunk = family_ids[start : start + CHUNK_SIZE]
-        # One query finds which of the chunk are still due; each is checked again under its lock.
-        still_due = families_due(run.worked_out_for).filter(pk__in=chunk).order_by("pk").values_list("pk", flat=True)
-        for family_id in list(still_due):
-            anonymise_family(family_id, run)
-    finished = RetentionRun.objects.filter(pk=run.pk, state=RetentionRun.State.RUNNING).update(
-        state=RetentionRun.State.DONE, finished_at=timezone.now()
-    )
-    run.refresh_from_db()
-    if finished:
-        audit.record_event(run, actor=run.approved_by, event="retention run finished",
-                           families_anonymised=run.families_anonymised)
-    logger.info("%s done: %s families anonymised", run, run.families_anonymised)
+    for start in range(0, len(family_ids), BATCH_SIZE):
+        _anonymise_batch(family_ids[start : start + BATCH_SIZE], run)
+    # The audit entries go last, with the run's end, in one transaction: a run stopped before it
+    # removes them again on its rerun, and a finished run never does.
+    with transaction.atomic():
+        removed = _remove_audit_entries(run)
+        finished = RetentionRun.objects.filter(pk=run.pk, state=RetentionRun.State.RUNNING).update(
+            state=RetentionRun.State.DONE, finished_at=timezone.now()
+        )
+        run.refresh_from_db()
+        if finished:
+            audit.record_event(run, actor=run.approved_by, event="retention run finished",
+                               families_anonymised=run.families_anonymised, audit_entries_removed=removed)
+    logger.info("%s done: %s families anonymised, %s audit entries removed", run, run.families_anonymised, removed)
     return run
+
+
+def _remove_audit_entries(run: RetentionRun) -> int:
+    """Remove the audit entries written before the day the run's dry run kept them from (the audit
+    entries' own rule, ``retention.audit_entries_due``); the removal is itself recorded in the trail
+    (``core.audit.remove_old_entries``). A run worked out before audit entries were counted removes
+    none."""
+    kept_from = run.figures.get("audit_entries_kept_from")
+    if not kept_from:
+        return 0
+    cut_off = audit_entries_cut_off(date.fromisoformat(kept_from))
+    if not audit.entries_before(cut_off).exists():
+        return 0
+    return audit.remove_old_entries(before=cut_off, actor=run.approved_by, dry_run=False).count

@@ -29,7 +29,9 @@ def _links(deadlines_) -> dict[int, str]:
 def register():
     kinds.register(kinds.DeadlineKind(
         code=SUBJECT_ACCESS, label=LABEL, group=GROUP, links=_links,
-        tells=frozenset({kinds.Audience.TEAM_MANAGERS, kinds.Audience.KEY_WORKER}),
+        # Administrators answer the requests, whichever team the family is in.
+        tells=frozenset({kinds.Audience.TEAM_MANAGERS, kinds.Audience.KEY_WORKER, kinds.Audience.ADMINISTRATORS}),
+        overview_url_name="data_protection:subject_access_list", overview_name="the subject access requests",
     ))
 
 

@@ -64,6 +64,12 @@ class RetentionRuleForm(PlainTextMixin, forms.ModelForm):
         if (cleaned.get("or_years") or cleaned.get("or_months")) and not cleaned.get("or_starts_from"):
             self.add_error("or_starts_from", "Choose where the second period starts from, or set its years and "
                                              "months to 0.")
+        if self.instance.kind == RetentionRule.Kind.AUDIT_ENTRIES:
+            own_date = RetentionRule.StartsFrom.OWN_DATE
+            for name in ("starts_from", "or_starts_from"):
+                if cleaned.get(name) not in (None, "", own_date):
+                    self.add_error(name, "Audit entries belong to no family or child: count them from the entry's "
+                                         "own date.")
         no_period = "years" in cleaned and "months" in cleaned and not (cleaned["years"] or cleaned["months"])
         if no_period and cleaned.get("starts_from") in (
             RetentionRule.StartsFrom.LAST_CONTACT, RetentionRule.StartsFrom.CLOSURE, RetentionRule.StartsFrom.OWN_DATE

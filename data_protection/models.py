@@ -297,3 +297,123 @@ class SubjectAccessWithholding(models.Model):
 
     def get_additional_data(self):
         return {"family_id": self.request.family_id}
+
+
+class Breach(models.Model):
+    """A personal data breach or incident, from its discovery to its closing (UK GDPR Articles 33 and
+    34): what happened, what data and whose, the risk to people, and the decision whether to report
+    it to the ICO, with the reason either way. A reportable breach is reported within 72 hours of
+    discovery; the clock is kept by the deadline engine (data_protection.breach_clock) and flags to
+    administrators. Every breach is recorded, reportable or not (Article 33(5)). Written by
+    data_protection.breaches; it holds no family's record, only a description of what was affected."""
+
+    class SensitiveData(models.TextChoices):
+        YES = "yes", "Yes: special-category data or children's data"
+        NO = "no", "No"
+        NOT_KNOWN = "not_known", "Not known yet"
+
+    class Risk(models.TextChoices):
+        # The ICO's three outcomes of assessing a breach: report unless a risk is unlikely; tell the
+        # people affected too when the risk is high.
+        NOT_ASSESSED = "not_assessed", "Not assessed yet"
+        UNLIKELY = "unlikely", "Unlikely to result in a risk to people's rights and freedoms"
+        RISK = "risk", "Likely to result in a risk to people's rights and freedoms"
+        HIGH = "high", "Likely to result in a high risk to people's rights and freedoms"
+
+    class Decision(models.TextChoices):
+        UNDECIDED = "undecided", "Not decided yet"
+        REPORT = "report", "Report it to the ICO"
+        NOT_REPORTABLE = "not_reportable", "Not reportable"
+
+    what_happened = models.TextField("what happened", max_length=4000)
+    happened_at = models.DateTimeField("when it happened", null=True, blank=True)
+    discovered_at = models.DateTimeField("when it was discovered")
+    how_discovered = models.TextField("how it was found", max_length=2000)
+    data_involved = models.TextField("what data", max_length=2000)
+    sensitive_data = models.CharField(
+        "includes special-category or children's data", max_length=20, choices=SensitiveData.choices
+    )
+    people_affected = models.PositiveIntegerField("how many people")
+    people_affected_estimated = models.BooleanField("the number is an estimate", default=False)
+    risk = models.CharField("risk to people", max_length=20, choices=Risk.choices, default=Risk.NOT_ASSESSED)
+    decision = models.CharField(
+        "report to the ICO", max_length=20, choices=Decision.choices, default=Decision.UNDECIDED
+    )
+    decision_reason = models.TextField("why", max_length=2000, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reported_at = models.DateTimeField("reported to the ICO at", null=True, blank=True)
+    ico_reference = models.CharField("ICO reference", max_length=50, blank=True)
+    who_was_told = models.TextField(
+        "who was told", max_length=2000, blank=True,
+        help_text="The people affected, funders, the police, insurers: who, when and how.",
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["-discovered_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(what_happened=""), name="breach_says_what_happened"),
+            # A decision either way says why and who made it; undecided has neither.
+            models.CheckConstraint(
+                condition=Q(decision="undecided", decision_reason="", decided_by__isnull=True,
+                            decided_at__isnull=True)
+                | ~Q(decision="undecided") & ~Q(decision_reason="")
+                & Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="breach_decided_with_a_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(reported_at__isnull=True, ico_reference="")
+                | Q(decision="report", reported_at__isnull=False),
+                name="breach_reported_only_when_decided_so",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True, closed_by__isnull=True)
+                | Q(closed_at__isnull=False, closed_by__isnull=False) & ~Q(decision="undecided"),
+                name="breach_closed_once_decided",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Breach {self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def is_decided(self) -> bool:
+        return self.decision != self.Decision.UNDECIDED
+
+    @property
+    def is_reported(self) -> bool:
+        return self.reported_at is not None
+
+
+class BreachAction(models.Model):
+    """Something done about a breach: recorded as it is done, in order, and never changed afterwards
+    (a correction is another action)."""
+
+    breach = models.ForeignKey(Breach, on_delete=models.PROTECT, related_name="actions")
+    done_at = models.DateTimeField("when")
+    what = models.TextField("what was done", max_length=2000)
+    done_by = models.CharField(
+        "who did it", max_length=200, blank=True, help_text="Leave empty when it was you."
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["done_at", "pk"]
+        constraints = [models.CheckConstraint(condition=~Q(what=""), name="breach_action_says_what")]
+
+    def __str__(self):
+        return f"Action {self.pk} on breach {self.breach_id}"

@@ -8,7 +8,7 @@ every family however many there are, and no family is read into Python to decide
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
 from django.db.models import (
     BooleanField,
@@ -33,8 +33,9 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
+from core import audit
 from data_protection.models import LegalHold, RetentionRule, SubjectAccessRequest
-from data_protection.rules import rule_in_words
+from data_protection.rules import earliest_kept, rule_in_words
 from families.models import Contact, Family, Person
 from meetings.models import Meeting
 from referrals.models import Referral
@@ -175,6 +176,10 @@ class DryRun:
     oldest_retention_on: date | None
     newest_retention_on: date | None
     record_kinds: list[RecordKindFigure]
+    # The audit entries' own rule: entries written before the start of this London day may go.
+    audit_entries_kept_from: date
+    audit_entries_rule_in_words: str
+    audit_entries: int
 
     @property
     def records(self) -> int:
@@ -206,11 +211,25 @@ def _records_of(model):
     return Coalesce(Subquery(rows.values("n"), output_field=IntegerField()), Value(0))
 
 
+def audit_entries_cut_off(kept_from: date) -> datetime:
+    """The moment before which audit entries may go: the start of the London day ``kept_from``."""
+    return timezone.make_aware(datetime.combine(kept_from, time.min))
+
+
+def audit_entries_due(today: date, rule: RetentionRule | None = None) -> tuple[date, int]:
+    """(the first day of audit entries the audit entries' rule keeps on ``today``, how many written
+    before it would go): one query, on the trail's index of moments."""
+    rule = rule or RetentionRule.objects.get(kind=Kind.AUDIT_ENTRIES)
+    kept_from = earliest_kept(rule, today)
+    return kept_from, audit.entries_before(audit_entries_cut_off(kept_from)).count()
+
+
 def dry_run(today: date | None = None) -> DryRun:
     """What a retention run on ``today`` would let go under the closed family rule, and what it
-    would keep only because of a legal hold: three queries whatever the number of families (the
-    rules; one aggregate over the families whose retention date has come; one that sums, over the
-    families due, how many records of each kind each has)."""
+    would keep only because of a legal hold, and the audit entries their own rule lets go: four
+    queries whatever the number of families (the rules; one aggregate over the families whose
+    retention date has come; one that sums, over the families due, how many records of each kind
+    each has; one count of the audit entries)."""
     today = today or timezone.localdate()
     rules = {rule.kind: rule for rule in RetentionRule.objects.all()}
     family_rule = rules[Kind.CLOSED_FAMILY]
@@ -239,8 +258,11 @@ def dry_run(today: date | None = None) -> DryRun:
                          records=figures.get(f"total_records_{index}"))
         for index, (label, _, rule) in enumerate(followed)
     ]
+    audit_rule = rules[Kind.AUDIT_ENTRIES]
+    audit_kept_from, audit_entries = audit_entries_due(today, audit_rule)
     return DryRun(
         today=today, rule=family_rule, rule_in_words=rule_in_words(family_rule), families=figures["due"],
         held=figures["kept_by_a_hold"], oldest_retention_on=figures["oldest"], newest_retention_on=figures["newest"],
-        record_kinds=record_kinds,
+        record_kinds=record_kinds, audit_entries_kept_from=audit_kept_from,
+        audit_entries_rule_in_words=rule_in_words(audit_rule), audit_entries=audit_entries,
     )

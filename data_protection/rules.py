@@ -1,7 +1,7 @@
 """When a record may go under its retention rule, and the rule in words: plain functions of dates
 that read nothing from the database."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
@@ -62,6 +62,29 @@ def keep_until(rule, *, last_contact=None, closed_on=None, birth_dates=(), own_d
         periods.append((rule.or_years, rule.or_months, rule.or_starts_from))
     ends = [_end(years, months, starts_from, **dates) for years, months, starts_from in periods]
     return None if None in ends else max(ends)
+
+
+def counts_from_own_date(rule) -> bool:
+    """Whether every period of ``rule`` counts from the record's own date (as the audit entries'
+    rule must: an entry belongs to no family or child)."""
+    return rule.starts_from == StartsFrom.OWN_DATE and rule.or_starts_from in ("", StartsFrom.OWN_DATE)
+
+
+def earliest_kept(rule, today: date) -> date:
+    """The first day whose records ``rule`` still keeps on ``today``, for a rule counted from the
+    records' own date: records from before that day may go (``keep_until`` has come for them), those
+    from it on are kept."""
+    if not counts_from_own_date(rule):
+        raise ValueError(f"{rule} does not count from the records' own date.")
+    longest = max((rule.years * 12 + rule.months, rule.or_years * 12 + rule.or_months))
+    # later_by moves a day on by whole months, sending a day the month reached lacks to the first of
+    # the next: so the answer is within a few days of ``today`` moved back by the longest period.
+    day = later_by(today, months=-longest)
+    while keep_until(rule, own_date=day) <= today:
+        day += timedelta(days=1)
+    while keep_until(rule, own_date=day - timedelta(days=1)) > today:
+        day -= timedelta(days=1)
+    return day
 
 
 # ------------------------------------------------------------------ in words

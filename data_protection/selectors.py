@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models import BooleanField, Case, Prefetch, Q, Value, When
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -17,7 +17,7 @@ from data_protection.models import (
     SubjectAccessWithholding,
 )
 from families.models import Challenge, Consent, Contact, Person
-from meetings.models import Meeting
+from meetings.models import Meeting, MeetingAction
 from referrals.models import Referral
 from safety_plans.models import Commitment, IntelligenceEntry, PersonOfConcern, PlanStep, SafetyPlan, Worry
 
@@ -55,6 +55,13 @@ def holds_lifted():
 def retention_runs():
     """The runs, newest first, with who worked them out and approved them."""
     return RetentionRun.objects.select_related("worked_out_by", "approved_by").order_by("-worked_out_at", "-pk")
+
+
+def audit_entries_kept_from(run: RetentionRun) -> date | None:
+    """The first day of audit entries ``run``'s dry run kept (entries from before it go with the run),
+    or None for a run worked out before audit entries were counted."""
+    kept_from = run.figures.get("audit_entries_kept_from")
+    return date.fromisoformat(kept_from) if kept_from else None
 
 
 # ----------------------------------------------------------------- subject access requests
@@ -171,9 +178,11 @@ def gather(request: SubjectAccessRequest) -> list[SubjectAccessItem]:
         items.append(SubjectAccessItem(kind=kind, record=record, date=_day(when), summary=summary,
                                        content_type_id=type_id, withholding=withheld.get((type_id, record.pk))))
 
-    for own in Person.objects.filter(pk=person.pk, family_id=family_id):
+    # The prefetches carry what the reply (data_protection.response) prints of each record.
+    for own in Person.objects.filter(pk=person.pk, family_id=family_id).prefetch_related("exploitation_types"):
         add("Their own record", own, own.created_at, _person_summary(own))
-    for call in Contact.objects.filter(family_id=family_id).select_related("spoke_with").order_by("occurred_at", "pk"):
+    for call in (Contact.objects.filter(family_id=family_id).select_related("spoke_with")
+                 .prefetch_related("support_given").order_by("occurred_at", "pk")):
         add("Call", call, call.occurred_at, _call_summary(call))
 
     referrals = Referral.objects.filter(family_id=family_id)
@@ -185,11 +194,12 @@ def gather(request: SubjectAccessRequest) -> list[SubjectAccessItem]:
         plans = plans.filter(child=person)
         intelligence = intelligence.filter(Q(child=person) | Q(child__isnull=True))
         meetings = meetings.filter(Q(children=person) | Q(children__isnull=True)).distinct()
-    for referral in referrals.select_related("local_authority").order_by("created_at", "pk"):
+    for referral in (referrals.select_related("local_authority").prefetch_related("milestones", "parent_updates")
+                     .order_by("created_at", "pk")):
         add("Referral to children's social care", referral, referral.created_at,
             _short(f"To {referral.local_authority.name}.", referral.summary))
     plan_ids = []
-    for plan in plans.select_related("child").order_by("pk"):
+    for plan in plans.select_related("child").prefetch_related("ratings").order_by("pk"):
         plan_ids.append(plan.pk)
         add("Safety plan", plan, plan.updated_at, _short(f"For {plan.child}.", plan.what_is_working_well))
     rows = (
@@ -204,7 +214,9 @@ def gather(request: SubjectAccessRequest) -> list[SubjectAccessItem]:
             add(kind, row, row.plan.updated_at, summary(row))
     for entry in intelligence.order_by("observed_at", "pk"):
         add("Intelligence", entry, entry.observed_at, _short(entry.get_kind_display() + ":", entry.description))
-    for meeting in meetings.order_by("held_at", "pk"):
+    for meeting in meetings.prefetch_related(
+        "agencies", Prefetch("actions", queryset=MeetingAction.objects.select_related("agency")),
+    ).order_by("held_at", "pk"):
         add("Meeting", meeting, meeting.held_at, _short(meeting.get_kind_display() + ".", meeting.notes))
     for consent in Consent.objects.filter(family_id=family_id).select_related("given_by").order_by("given_on", "pk"):
         withdrawn = consent.withdrawn_on and f"Withdrawn on {consent.withdrawn_on.day} {consent.withdrawn_on:%B %Y}."

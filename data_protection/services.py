@@ -114,6 +114,9 @@ def dry_run_as_data(result: retention.DryRun) -> dict:
              "records": kind.records}
             for kind in result.record_kinds
         ],
+        "audit_entries_kept_from": day(result.audit_entries_kept_from),
+        "audit_entries_rule_in_words": result.audit_entries_rule_in_words,
+        "audit_entries": result.audit_entries,
     }
 
 
@@ -167,11 +170,13 @@ def retention_run_approve_today(*, user, families_typed: int) -> RetentionRun:
 
 @transaction.atomic
 def retention_run_nightly(today=None) -> RetentionRun | None:
-    """The scheduled dry run: saved as a run waiting for approval when any family is due and no run
-    was worked out for the day yet. A run approved later anonymises only those of its families still
+    """The scheduled dry run: saved as a run waiting for approval when any family or audit entry is
+    due and no run was worked out for the day yet. A run approved later anonymises only those of its families still
     due on its day, so approving an older one never lets more go."""
     today = today or timezone.localdate()
-    if RetentionRun.objects.filter(worked_out_for=today).exists() or not retention.families_due(today).exists():
+    if RetentionRun.objects.filter(worked_out_for=today).exists():
+        return None
+    if not retention.families_due(today).exists() and not retention.audit_entries_due(today)[1]:
         return None
     return retention_run_work_out(today=today)
 

@@ -3,8 +3,8 @@ from celery import shared_task
 from data_protection import anonymise, services
 
 
-# A run over many families takes a while; each family is its own transaction, so a run stopped by
-# the time limit is started again and goes on from where it stopped.
+# A run over many families takes a while; each batch of families is its own transaction, so a run
+# stopped by the time limit is started again and goes on from where it stopped.
 @shared_task(name="data_protection.tasks.run_retention", soft_time_limit=6 * 3600, time_limit=6 * 3600 + 300)
 def run_retention(run_id):
     run = anonymise.run_retention(run_id)

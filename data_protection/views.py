@@ -3,12 +3,14 @@ remove, its approval and its result, and subject access requests. Anyone else ge
 
 
 from django.contrib import messages
-from django.http import Http404
+from django.db import transaction
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import audit
 from core.errors import UserFixableError, add_to_form, saved
+from data_protection import response as subject_access_reply
 from data_protection import retention, selectors, services
 from data_protection.forms import (
     ApproveRunForm,
@@ -135,7 +137,9 @@ def retention_run(request, pk):
     )):
         messages.success(request, _approved(run))
         return redirect("data_protection:retention_run", run.pk)
-    return render(request, "data_protection/retention_run.html", {"run": run, "form": form})
+    return render(request, "data_protection/retention_run.html", {
+        "run": run, "form": form, "audit_entries_kept_from": selectors.audit_entries_kept_from(run),
+    })
 
 
 # ----------------------------------------------------------------- subject access requests
@@ -241,3 +245,35 @@ def subject_access_complete(request, pk):
     return render(request, "data_protection/subject_access_complete.html", {
         "sar": sar, "due": selectors.subject_access_row(sar), "form": form,
     })
+
+
+def _reply_download(request, pk, *, render_file, file_format: str, content_type: str, extension: str):
+    """The reply as a file. Every record in it is an export read of the family's record; the records
+    withheld are not, as nothing of them leaves. The request's own history says which format was
+    made, and how many items it holds and leaves out."""
+    sar = _subject_access_or_404(pk)
+    reply = subject_access_reply.reply_for(sar)
+    content = render_file(reply)
+    with transaction.atomic():
+        audit.record_reads([sar, *reply.included_records], kind=audit.Read.EXPORT, what="subject access reply")
+        audit.record_event(sar, actor=request.user, event="subject access reply produced", format=file_format,
+                           items_included=len(reply.items), items_withheld=reply.withheld_count,
+                           family_id=sar.family_id)
+    download = HttpResponse(content, content_type=content_type)
+    download["Content-Disposition"] = f'attachment; filename="{reply.file_stem}.{extension}"'
+    download["Cache-Control"] = "no-store"
+    return download
+
+
+@_administrators_only
+@require_GET
+def subject_access_response_pdf(request, pk):
+    return _reply_download(request, pk, render_file=subject_access_reply.render_pdf, file_format="PDF",
+                           content_type="application/pdf", extension="pdf")
+
+
+@_administrators_only
+@require_GET
+def subject_access_response_archive(request, pk):
+    return _reply_download(request, pk, render_file=subject_access_reply.render_archive,
+                           file_format="JSON and CSV archive", content_type="application/zip", extension="zip")

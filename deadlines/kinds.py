@@ -8,7 +8,7 @@ change here.
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -17,6 +17,13 @@ class Audience(StrEnum):
 
     KEY_WORKER = "key_worker"  # the family's key worker
     TEAM_MANAGERS = "team_managers"  # those who manage the family's team
+    # Those who administer the service, whatever their teams: the only ones told of a promise that is
+    # no family's (a data breach), and told of a family's only where its kind says so.
+    ADMINISTRATORS = "administrators"
+
+
+# Who is told when a kind does not say: those with the family in their hands.
+FAMILY_AUDIENCES = frozenset({Audience.KEY_WORKER, Audience.TEAM_MANAGERS})
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,12 @@ class DeadlineKind:
     # actions(flag) -> what a manager can do about this late promise besides acknowledging it.
     # No queries: work from the flag and its deadline.
     actions: Callable[[object], list[FlagAction]] = _no_actions
-    tells: frozenset[Audience] = field(default_factory=lambda: frozenset(Audience))
+    tells: frozenset[Audience] = FAMILY_AUDIENCES
+    # The page (a URL name, no arguments) where administrators see every promise of this kind, linked
+    # from their e-mail digests when a flag reaches them as administrators; and what it is called in a
+    # sentence ("the breach log").
+    overview_url_name: str = ""
+    overview_name: str = ""
 
 
 _KINDS: dict[str, DeadlineKind] = {}
@@ -79,6 +91,12 @@ def filter_choices() -> list:
 def not_telling(audience: Audience) -> list[str]:
     """Codes of the registered kinds whose flags are not told to ``audience``."""
     return sorted(code for code, kind in _KINDS.items() if audience not in kind.tells)
+
+
+def telling(audience: Audience) -> list[str]:
+    """Codes of the registered kinds whose flags are told to ``audience`` (a kind no app registers
+    tells only FAMILY_AUDIENCES)."""
+    return sorted(code for code, kind in _KINDS.items() if audience in kind.tells)
 
 
 def links_for(deadlines: Iterable) -> dict[int, str]:

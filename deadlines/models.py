@@ -19,7 +19,12 @@ from core.working_days import working_days_between, working_days_overdue
 
 
 class Deadline(models.Model):
-    family = models.ForeignKey("families.Family", on_delete=models.PROTECT, related_name="deadlines")
+    # Empty for a promise that is no family's (a data breach's report to the ICO): such a deadline
+    # never appears on a family's pages, in the managers' queue or in a family's digest, all of which
+    # read through the family's team.
+    family = models.ForeignKey(
+        "families.Family", on_delete=models.PROTECT, null=True, blank=True, related_name="deadlines"
+    )
     subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     subject_id = models.PositiveBigIntegerField()
     subject = GenericForeignKey("subject_type", "subject_id")
@@ -97,12 +102,13 @@ class OverdueFlag(models.Model):
     # deadline's row to do it), which was most of the cost of raising a million flags. The job inserts
     # flags only from existing deadlines, copying the deadline's family; deadlines are never deleted
     # (PROTECT, in Django), and a family with deadlines cannot be deleted (Deadline.family's
-    # constraint).
+    # constraint). Empty, as the deadline's, for a promise that is no family's.
     deadline = models.OneToOneField(
         Deadline, on_delete=models.PROTECT, related_name="flag", db_constraint=False
     )
     family = models.ForeignKey(
-        "families.Family", on_delete=models.PROTECT, related_name="overdue_flags", db_constraint=False
+        "families.Family", on_delete=models.PROTECT, null=True, blank=True, related_name="overdue_flags",
+        db_constraint=False,
     )
     raised_at = models.DateTimeField(db_index=True)
     level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.OVERDUE)
@@ -153,7 +159,8 @@ class Notification(models.Model):
     families"), not one per flag. Sent after commit, at most once (see ``deadlines.outbox``).
 
     ``created_at`` is the run's moment: the flags it is about are those raised (or escalated) at that
-    moment for families the person is key worker of or manages the team of."""
+    moment for families the person is key worker of or manages the team of, and, for an
+    administrator, those of the kinds told to administrators (deadlines.kinds.Audience)."""
 
     class Event(models.TextChoices):
         RAISED = "raised", "Overdue"

@@ -55,10 +55,10 @@ from django.db.models import (
 from django.urls import reverse
 from django.utils import timezone
 
-from deadlines import selectors
+from deadlines import kinds, selectors
 from deadlines.models import Notification, OverdueFlag
 from families import permissions
-from families.models import Membership
+from families.models import Membership, Role
 
 logger = logging.getLogger(__name__)
 
@@ -95,13 +95,17 @@ def _retry_delay(attempts: int) -> timedelta:
 def still_matters():
     """An annotation: one of the digest's flags is still open. Its flags are those raised (or
     escalated) at its run's moment, of families the recipient is key worker of or whose team the
-    recipient manages, as for ``selectors.digest_family_references``."""
+    recipient manages, as for ``selectors.digest_family_references``, and, for an administrator,
+    those of the kinds told to administrators (a breach's, which is no family's)."""
     managed_teams = Membership.objects.filter(
         user_id=OuterRef(OuterRef("recipient_id")), role__in=permissions.MANAGING_ROLES
     ).values("team_id")
-    open_flags = OverdueFlag.objects.filter(resolved_at__isnull=True).filter(
-        Q(family__key_worker_id=OuterRef("recipient_id")) | Q(family__team_id__in=managed_teams)
-    )
+    reach = Q(family__key_worker_id=OuterRef("recipient_id")) | Q(family__team_id__in=managed_teams)
+    telling_administrators = kinds.telling(kinds.Audience.ADMINISTRATORS)
+    if telling_administrators:
+        administers = Membership.objects.filter(user_id=OuterRef(OuterRef("recipient_id")), role=Role.ADMINISTRATOR)
+        reach |= Exists(administers) & Q(deadline__kind__in=telling_administrators)
+    open_flags = OverdueFlag.objects.filter(resolved_at__isnull=True).filter(reach)
     return Case(
         When(event=Notification.Event.RAISED, then=Exists(open_flags.filter(raised_at=OuterRef("created_at")))),
         When(
@@ -118,20 +122,33 @@ def still_matters():
 def _email_for(notification: Notification):
     count = notification.flag_count
     references = selectors.digest_family_references(notification, limit=DIGEST_REFERENCES)
+    as_administrator = selectors.digest_kinds_for_administrator(notification)
     manages = bool(permissions.managed_team_ids(notification.recipient))
+    site = settings.SITE_URL.rstrip("/")
     where = "the overdue queue" if manages else "My work"
-    link = settings.SITE_URL.rstrip("/") + reverse("deadlines:queue" if manages else "home")
+    link = site + reverse("deadlines:queue" if manages else "home")
     deadlines = f"{count} deadline{'' if count == 1 else 's'}"
+    # "For your families" only when every flag is of a family the recipient works with: a breach is
+    # no family's, and an administrator hears of some families' promises that are not theirs.
+    for_whom = "" if as_administrator else " for your families"
     if notification.event == Notification.Event.ESCALATED:
-        subject = f"Very late: {deadlines} for your families"
-        what = f"{deadlines} for your families {'is' if count == 1 else 'are'} late by twice the time allowed."
+        subject = f"Very late: {deadlines}{for_whom}"
+        what = f"{deadlines}{for_whom} {'is' if count == 1 else 'are'} late by twice the time allowed."
     else:
-        subject = f"Overdue: {deadlines} for your families"
-        what = f"{deadlines} for your families {'has' if count == 1 else 'have'} passed."
+        subject = f"Overdue: {deadlines}{for_whom}"
+        what = f"{deadlines}{for_whom} {'has' if count == 1 else 'have'} passed."
     more = count - len(references)
-    listed = ", ".join(references) + (f" and {more} more" if more > 0 and references else "")
-    # Only family references and a link: no names or case details leave the application.
-    body = f"{what}\n\n" + (f"Families: {listed}\n\n" if references else "") + f"See {where}: {link}\n"
+    listed = ", ".join(references) + (f" and {more} more" if more > 0 and references and not as_administrator
+                                      else "")
+    places = [f"See {where}: {link}"] if references or not as_administrator else []
+    for code in as_administrator:
+        kind = kinds.get(code)
+        if kind.overview_url_name:
+            places.append(f"{kind.label}: see {kind.overview_name}: {site}{reverse(kind.overview_url_name)}")
+        else:
+            places.append(f"{kind.label}: see your notifications: {site}{reverse('deadlines:notifications')}")
+    # Only family references, what is due and links: no names or case details leave the application.
+    body = f"{what}\n\n" + (f"Families: {listed}\n\n" if references else "") + "\n".join(places) + "\n"
     return subject, body
 
 

@@ -13,7 +13,7 @@ from core.working_days import working_days_overdue
 from deadlines import kinds
 from deadlines.models import Deadline, Notification, OverdueFlag, due_day, overdue_since
 from families.models import Family, LocalAuthority
-from families.permissions import managed_team_ids
+from families.permissions import is_administrator, managed_team_ids
 from staff.models import User
 
 
@@ -125,17 +125,39 @@ def unread_notifications(user):
     return in_app_notifications(user).filter(read_at__isnull=True)
 
 
+def _digest_flags(notification: Notification):
+    marker = "raised_at" if notification.event == Notification.Event.RAISED else "escalated_at"
+    return OverdueFlag.objects.filter(**{marker: notification.created_at})
+
+
+def _of_recipients_families(recipient) -> Q:
+    return Q(family__key_worker=recipient) | Q(family__team_id__in=managed_team_ids(recipient))
+
+
 def digest_family_references(notification: Notification, *, limit: int) -> list[str]:
     """References of the families a digest is about, in order, at most ``limit``: those with a flag
     raised (or escalated) at the digest's run moment whose key worker is the recipient or whose
     team the recipient manages (as things stand when it is sent)."""
-    marker = "raised_at" if notification.event == Notification.Event.RAISED else "escalated_at"
-    recipient = notification.recipient
-    flags = OverdueFlag.objects.filter(**{marker: notification.created_at}).filter(
-        Q(family__key_worker=recipient) | Q(family__team_id__in=managed_team_ids(recipient))
-    )
+    flags = _digest_flags(notification).filter(_of_recipients_families(notification.recipient))
     return list(
         Family.objects.filter(pk__in=flags.values("family_id")).order_by("reference").values_list(
             "reference", flat=True
         )[:limit]
+    )
+
+
+def digest_kinds_for_administrator(notification: Notification) -> list[str]:
+    """Codes of the kinds, in order, of the digest's flags its recipient hears of as an
+    administrator rather than through a family they work with (a breach's, which is no family's;
+    another team's subject access request). Empty for anyone who is not an administrator now."""
+    telling = kinds.telling(kinds.Audience.ADMINISTRATORS)
+    if not telling or not is_administrator(notification.recipient):
+        return []
+    return list(
+        _digest_flags(notification)
+        .filter(deadline__kind__in=telling)
+        .exclude(_of_recipients_families(notification.recipient))
+        .order_by("deadline__kind")
+        .values_list("deadline__kind", flat=True)
+        .distinct()
     )

@@ -37,7 +37,7 @@ def _same_clock(deadline: Deadline, wanted: WantedDeadline) -> bool:
     return deadline.started_at == wanted.started_at and deadline.allowance == str(wanted.allowance)
 
 
-def deadlines_sync(*, subject, family: Family, nation: str, wanted: list[WantedDeadline],
+def deadlines_sync(*, subject, family: Family | None, nation: str, wanted: list[WantedDeadline],
                    local_authority_id: int | None = None, now: datetime | None = None) -> list[Deadline]:
     """Make ``subject``'s deadlines what its app wants, inside the caller's transaction: each wanted
     clock exists once (met where it says so), an open one that started at another moment or under
@@ -79,10 +79,11 @@ def deadlines_sync(*, subject, family: Family, nation: str, wanted: list[WantedD
     return sorted((d for d in existing if d.is_open), key=lambda d: d.due_at)
 
 
-def deadline_set(*, family: Family, subject, kind: str, label: str, allowance: Allowance, nation: str,
+def deadline_set(*, family: Family | None, subject, kind: str, label: str, allowance: Allowance, nation: str,
                  started_at: datetime, local_authority_id: int | None = None, now: datetime | None = None) -> Deadline:
     """Make sure ``subject`` has one open deadline of ``kind`` running from ``started_at`` (for a subject
-    with a single clock; see deadlines_sync for several). A different open one is cancelled."""
+    with a single clock; see deadlines_sync for several). A different open one is cancelled.
+    ``family`` is None for a promise that is no family's (see Deadline.family)."""
     now = now or timezone.now()
     subject_type = ContentType.objects.get_for_model(subject)
     current = Deadline.objects.filter(
@@ -192,9 +193,14 @@ def _queue_digests(cursor, now: datetime) -> int:
     """Queue one in-app notification and one e-mail per person and event for the flags this run
     raised (raised_at = now) or escalated (escalated_at = now) and that are still unresolved. A flag
     raised already very late is one "very late" notice, not two. Who is told is each kind's
-    audience (deadlines.kinds): the family's key worker, and those who manage its team
-    (families.permissions), active accounts only. Counted per team and key worker first, so the
-    join to memberships works on a few hundred rows, not one per flag."""
+    audience (deadlines.kinds): the family's key worker, those who manage its team, and those who
+    administer the service (families.permissions), active accounts only.
+
+    Most flags are told to a family's people only: those are counted per team and key worker first,
+    so the join to memberships works on a few hundred rows, not one per flag. The few of kinds told
+    to administrators (a data breach, which is no family's; a subject access request) are counted
+    flag by flag, so that an administrator who also manages the family's team, or is its key worker,
+    counts each of them once, in the same digest row as their other flags."""
     flag, deadline, family, membership, notification, user = (
         _table(OverdueFlag), _table(Deadline), _table(Family), _table(Membership), _table(Notification),
         _table(User),
@@ -208,38 +214,70 @@ def _queue_digests(cursor, now: datetime) -> int:
         "sent": Notification.Status.SENT,
         "pending": Notification.Status.PENDING,
         **permissions.recipient_sql_params(),
+        **permissions.administrator_sql_params(),
     }
 
-    def told(audience: kinds.Audience) -> str:
-        """1 where flags of this kind are told to ``audience``: a join to the deadline only when some
-        registered kind is not (every kind tells both today)."""
-        excluded = kinds.not_telling(audience)
-        if not excluded:
-            return "1"
+    def kind_is(name: str, codes: list[str], *, then: int) -> str:
         names = []
-        for i, code in enumerate(excluded):
-            params[f"{audience}_{i}"] = code
-            names.append(f"%({audience}_{i})s")
+        for i, code in enumerate(codes):
+            params[f"{name}_{i}"] = code
+            names.append(f"%({name}_{i})s")
         return (f"CASE WHEN EXISTS (SELECT 1 FROM {deadline} d WHERE d.id = f.deadline_id"
-                f" AND d.kind IN ({', '.join(names)})) THEN 0 ELSE 1 END")
+                f" AND d.kind IN ({', '.join(names)})) THEN {then} ELSE {1 - then} END")
 
+    def told(audience: kinds.Audience) -> str:
+        """1 where flags of this kind are told to ``audience``: a look at the deadline only when some
+        registered kind is not (a kind no app registers tells the family's people)."""
+        excluded = kinds.not_telling(audience)
+        return kind_is(audience, excluded, then=0) if excluded else "1"
+
+    telling_administrators = kinds.telling(kinds.Audience.ADMINISTRATORS)
     to_key_worker, to_managers = told(kinds.Audience.KEY_WORKER), told(kinds.Audience.TEAM_MANAGERS)
+    to_administrators = (
+        kind_is(kinds.Audience.ADMINISTRATORS, telling_administrators, then=1) if telling_administrators else "0"
+    )
+    told_columns = f"{to_key_worker}, {to_managers}, {to_administrators}"
     manages = permissions.recipient_memberships_sql(membership, user)
+    administers = permissions.administrator_memberships_sql(membership, user)
+    key_worker_may_hear = (
+        f"EXISTS (SELECT 1 FROM {user} u WHERE u.id = fam.key_worker_id AND u.is_active)"
+        f" AND EXISTS (SELECT 1 FROM {membership} k WHERE k.team_id = fam.team_id AND k.user_id = fam.key_worker_id)"
+    )
     # Table names come from model metadata, never from input; every value is a parameter.
     sql = f"""
         WITH events AS (
-            SELECT %(raised)s AS event, f.family_id, {to_key_worker} AS to_key_worker, {to_managers} AS to_managers
+            SELECT %(raised)s AS event, f.id AS flag_id, f.family_id,
+                   {to_key_worker} AS to_key_worker, {to_managers} AS to_managers,
+                   {to_administrators} AS to_administrators
               FROM {flag} f
              WHERE f.raised_at = %(now)s AND f.resolved_at IS NULL
                AND (f.escalated_at IS NULL OR f.escalated_at <> %(now)s)
             UNION ALL
-            SELECT %(escalated)s, f.family_id, {to_key_worker}, {to_managers}
+            SELECT %(escalated)s, f.id, f.family_id, {told_columns}
               FROM {flag} f WHERE f.escalated_at = %(now)s AND f.resolved_at IS NULL
         ), per_team_and_key_worker AS (
             SELECT e.event, fam.team_id, fam.key_worker_id,
                    sum(e.to_key_worker) AS key_worker_flags, sum(e.to_managers) AS manager_flags
               FROM events e JOIN {family} fam ON fam.id = e.family_id
+             WHERE e.to_administrators = 0
              GROUP BY e.event, fam.team_id, fam.key_worker_id
+        ), administrators AS (
+            SELECT DISTINCT m.user_id FROM {membership} m WHERE {administers}
+        ), told_flag_by_flag AS (
+            -- UNION, not UNION ALL: each person hears of each flag once, by whichever way.
+            SELECT e.event, e.flag_id, a.user_id
+              FROM events e CROSS JOIN administrators a
+             WHERE e.to_administrators = 1
+            UNION
+            SELECT e.event, e.flag_id, m.user_id
+              FROM events e JOIN {family} fam ON fam.id = e.family_id
+              JOIN {membership} m ON m.team_id = fam.team_id AND {manages}
+             WHERE e.to_administrators = 1 AND e.to_managers = 1
+            UNION
+            SELECT e.event, e.flag_id, fam.key_worker_id
+              FROM events e JOIN {family} fam ON fam.id = e.family_id
+             WHERE e.to_administrators = 1 AND e.to_key_worker = 1 AND fam.key_worker_id IS NOT NULL
+               AND {key_worker_may_hear}
         ), per_person AS (
             -- Those who manage the team hear of every flag of the team's families…
             SELECT g.event, m.user_id, g.manager_flags AS flags
@@ -248,7 +286,7 @@ def _queue_digests(cursor, now: datetime) -> int:
              WHERE g.manager_flags > 0
             UNION ALL
             -- … and key workers of their families' flags, unless they manage that team (counted
-            -- above), and only while they are in the team and active.
+            -- above), and only while they are in the team and active…
             SELECT g.event, g.key_worker_id, g.key_worker_flags
               FROM per_team_and_key_worker g
              WHERE g.key_worker_id IS NOT NULL AND g.key_worker_flags > 0
@@ -256,6 +294,11 @@ def _queue_digests(cursor, now: datetime) -> int:
                AND EXISTS (SELECT 1 FROM {membership} k WHERE k.team_id = g.team_id AND k.user_id = g.key_worker_id)
                AND NOT (g.manager_flags > 0 AND EXISTS (SELECT 1 FROM {membership} m
                                 WHERE m.team_id = g.team_id AND m.user_id = g.key_worker_id AND {manages}))
+            UNION ALL
+            -- … and, flag by flag, the flags of the kinds administrators are told of.
+            SELECT t.event, t.user_id, count(*)
+              FROM told_flag_by_flag t
+             GROUP BY t.event, t.user_id
         )
         INSERT INTO {notification}
             (event, recipient_id, channel, flag_count, status, created_at, attempts, next_attempt_at, sent_at,

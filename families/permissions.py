@@ -29,17 +29,19 @@ def team_ids(user):
 
 
 def visible_families(user):
+    """The families ``user``'s teams hold. An anonymised family (data_protection.anonymise) is no
+    one's to open or change: it is a tombstone the figures count, not a record."""
     if not user.is_authenticated or not user.is_active:
         return Family.objects.none()
-    return Family.objects.filter(team_id__in=team_ids(user))
+    return Family.objects.filter(team_id__in=team_ids(user), anonymised_at__isnull=True)
 
 
 def family_for(user, pk, *, queryset=None):
-    """The family ``pk`` if ``user`` may see it, else Http404 (audit.RefusedRecord: an attempt on
-    another team's family is logged)."""
+    """The family ``pk`` if ``user`` may see it (see visible_families), else Http404
+    (audit.RefusedRecord: an attempt on another team's family is logged)."""
     queryset = queryset if queryset is not None else Family.objects.all()
     try:
-        return queryset.filter(team_id__in=team_ids(user)).get(pk=pk)
+        return queryset.filter(team_id__in=team_ids(user), anonymised_at__isnull=True).get(pk=pk)
     except Family.DoesNotExist:
         raise audit.RefusedRecord(Family, pk) from None
 
@@ -169,6 +171,19 @@ def recipient_memberships_sql(membership_table: str, user_table: str) -> str:
 
 def recipient_sql_params() -> dict:
     return {f"managing_role_{i}": role.value for i, role in enumerate(sorted(MANAGING_ROLES))}
+
+
+def administrator_memberships_sql(membership_table: str, user_table: str) -> str:
+    """A condition, for the overdue digests' SQL, that a membership row ``m`` makes an active user an
+    administrator (the same reach as ``is_administrator``). Its value is the parameter named
+    ``administrator_role`` (see ``administrator_sql_params``)."""
+    # Placeholders and table names only (from model metadata): no value is ever formatted in.
+    active = f"EXISTS (SELECT 1 FROM {user_table} u WHERE u.id = m.user_id AND u.is_active)"  # noqa: S608
+    return f"m.role = %(administrator_role)s AND {active}"
+
+
+def administrator_sql_params() -> dict:
+    return {"administrator_role": Role.ADMINISTRATOR.value}
 
 
 # --------------------------------------------------------------- intelligence about perpetrators

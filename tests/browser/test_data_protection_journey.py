@@ -1,15 +1,21 @@
 """Data protection in Chromium: an administrator reads how long records are kept, places a legal hold
 on a family, reviews what a retention run would remove and approves it; a caseworker records a
-parent's challenge to a call. axe finds nothing serious on any of these pages."""
+parent's challenge to a call; an administrator answers a subject access request with one item
+withheld, and the withheld item is not in the reply downloaded. axe finds nothing serious on any of
+these pages."""
 
 import datetime
+import json
+import zipfile
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from data_protection.models import LegalHold
+from data_protection.models import LegalHold, SubjectAccessRequest
 from families.models import Challenge, Family, Person, Role
+from safety_plans.models import IntelligenceEntry
 from tests.browser.dates import fill_date
 from tests.browser.test_journeys import blocking_violations, describe
 from tests.factories import ChildFactory, ContactFactory, FamilyFactory, MembershipFactory, PersonFactory, TeamFactory
@@ -80,4 +86,50 @@ def test_a_caseworker_records_that_the_parent_says_a_call_is_wrong(page, sign_in
     # The call's own words are unchanged beside the challenge.
     expect(page.get_by_text("Mum said Tyler was out all night on Friday.").first).to_be_visible()
     problems["call with its challenge"] = blocking_violations(page)
+    assert not any(problems.values()), "Serious accessibility problems found by axe:\n" + describe(problems)
+
+
+def test_an_administrator_answers_a_subject_access_request_with_one_item_withheld(page, sign_in, cast):
+    administrator = MembershipFactory(role=Role.ADMINISTRATOR, team=TeamFactory(name="Head office")).user
+    ContactFactory(family=cast.family, worker=cast.key_worker, spoke_with=cast.carer,
+                   occurred_at=timezone.now() - datetime.timedelta(days=1),
+                   summary="Joanne rang: Tyler was home by nine and they talked about the boys at the bus stop.")
+    withheld = IntelligenceEntry.objects.create(
+        family=cast.family, kind=IntelligenceEntry.Kind.PERSON, observed_at=timezone.now() - datetime.timedelta(days=3),
+        description="Operation Kestrel: an informant names the driver of the blue van.", source="The police",
+        recorded_by=cast.key_worker)
+    sign_in(administrator)
+    page.get_by_role("link", name="Data protection").click()
+    page.get_by_role("link", name="Subject access requests").first.click()
+    page.get_by_role("link", name="Record a request").click()
+    page.get_by_label("Family reference").fill(cast.family.reference)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Joanne Okafor (parent or carer)").check()
+    page.get_by_label("The person themself").check()
+    page.get_by_label("Known to us: answered on the contact details we hold").check()
+    page.get_by_label("Details of the check").fill("Rang her back on the mobile number we hold.")
+    fill_date(page, "Date received", timezone.localdate())
+    page.get_by_role("button", name="Record the request").click()
+    request = SubjectAccessRequest.objects.get(family=cast.family)
+    page.wait_for_url(f"**/data-protection/subject-access/{request.pk}/")
+
+    row = page.locator(f"#item-{ContentType.objects.get_for_model(IntelligenceEntry).pk}-{withheld.pk}")
+    row.get_by_role("combobox").select_option(label="Police intelligence (crime and taxation)")
+    row.get_by_label("Why it is withheld").fill("The officer in the case asked us not to share the informant's "
+                                                "account.")
+    page.get_by_role("button", name="Save the review").click()
+    expect(page.get_by_role("status").or_(page.get_by_role("alert")).first).to_contain_text("Review saved: 1 of 3")
+    problems = {"review with one withheld": blocking_violations(page)}
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download the reply as data (JSON and CSV, zip)").click()
+    download = info.value
+    assert download.suggested_filename == f"subject-access-request-{request.pk}.zip"
+    with zipfile.ZipFile(download.path()) as archive:
+        files = {name: archive.read(name).decode("utf-8-sig") for name in archive.namelist()}
+    assert set(files) == {"response.json", "response.csv", "README.txt"}
+    for name, text in files.items():
+        assert "Kestrel" not in text and "informant" not in text, name
+    assert "Tyler was home by nine" in files["response.json"] and "Tyler was home by nine" in files["response.csv"]
+    assert json.loads(files["response.json"])["withheld"]["count"] == 1
     assert not any(problems.values()), "Serious accessibility problems found by axe:\n" + describe(problems)

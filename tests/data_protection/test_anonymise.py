@@ -1,5 +1,6 @@
 """The retention run: an approved run anonymises exactly the families its dry run listed (still due,
-not held), one transaction each, leaving a tombstone the delay and accountability figures still count."""
+not held), in batches of one transaction each, leaving a tombstone the delay and accountability
+figures still count."""
 
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
@@ -10,6 +11,8 @@ from auditlog.models import LogEntry
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -212,6 +215,18 @@ def is_anonymised(family):
     return family.anonymised_at is not None
 
 
+def records_held(families):
+    """How many rows of the tombstoned models the families' records are made of."""
+    ids = [family.pk for family in families]
+    return sum(tombstone.model.objects.filter(**{f"{tombstone.family_path}__in": ids}).count()
+               for tombstone in TOMBSTONES)
+
+
+def anonymisation_entries(run, family=None):
+    entries = LogEntry.objects.filter(additional_data__event=anonymise.event_for(run))
+    return entries.filter(additional_data__family_id=family.pk) if family else entries
+
+
 # ------------------------------------------------------------------ what is anonymised
 
 
@@ -273,14 +288,18 @@ def test_no_name_phone_postcode_or_words_are_left_in_any_row_or_in_the_audit_tra
 
 
 def test_each_family_anonymised_has_one_audit_row_naming_the_run(families, administrator):
+    records = records_held(families.values())
+    assert records > 20 * 3
     run = run_retention(approved_run(administrator).pk)
     for family in families.values():
-        rows = LogEntry.objects.filter(additional_data__family_id=family.pk,
-                                       additional_data__event=anonymise.event_for(run))
+        rows = anonymisation_entries(run, family)
         assert rows.count() == 1
         row = rows.get()
         assert row.actor == administrator
-        assert row.additional_data["run"] == run.pk and row.additional_data["records"] > 20
+        assert row.changes["anonymised_at"][0] is None and row.changes["anonymised_at"][1]
+        # The three went in one batch: the row says how many records that batch's UPDATEs changed.
+        assert row.additional_data["run"] == run.pk
+        assert row.additional_data["families_in_batch"] == 3 and row.additional_data["records_in_batch"] == records
     finished = LogEntry.objects.filter(additional_data__event="retention run finished", object_pk=str(run.pk)).get()
     assert finished.additional_data["families_anonymised"] == 3
 
@@ -348,23 +367,25 @@ def test_a_run_killed_midway_then_run_again_leaves_each_family_whole_or_fully_an
     real = audit.record_changes
     calls = []
 
-    def dies_at_the_second_family(*args, **kwargs):
+    def dies_at_the_second_batch(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("worker killed")
         return real(*args, **kwargs)
 
-    with mock.patch.object(anonymise.audit, "record_changes", side_effect=dies_at_the_second_family), \
+    # Batches of two: families 1 and 2, then 3.
+    with mock.patch.object(anonymise, "BATCH_SIZE", 2), \
+            mock.patch.object(anonymise.audit, "record_changes", side_effect=dies_at_the_second_batch), \
             pytest.raises(RuntimeError):
         run_retention(run.pk)
 
     run.refresh_from_db()
-    assert run.state == RetentionRun.State.RUNNING and run.families_anonymised == 1
-    assert is_anonymised(families[1]) and secrets_left(families[1], 1) == []
-    for number in (2, 3):
-        # Whole: the second family's UPDATEs were rolled back with its transaction.
-        assert not is_anonymised(families[number])
-        assert set(secrets_left(families[number], number)) == set(secrets_of(number))
+    assert run.state == RetentionRun.State.RUNNING and run.families_anonymised == 2
+    for number in (1, 2):
+        assert is_anonymised(families[number]) and secrets_left(families[number], number) == []
+    # Whole: the second batch's UPDATEs were rolled back with its transaction.
+    assert not is_anonymised(families[3])
+    assert set(secrets_left(families[3], 3)) == set(secrets_of(3))
 
     run = run_retention(run.pk)
     assert run.state == RetentionRun.State.DONE and run.families_anonymised == 3
@@ -372,6 +393,100 @@ def test_a_run_killed_midway_then_run_again_leaves_each_family_whole_or_fully_an
         assert is_anonymised(family) and secrets_left(family, number) == []
         assert LogEntry.objects.filter(additional_data__family_id=family.pk,
                                        additional_data__event=anonymise.event_for(run)).count() == 1
+
+
+def test_a_crash_in_the_middle_of_a_batch_leaves_every_family_of_it_whole_and_the_rerun_completes_them(
+        families, administrator):
+    run = approved_run(administrator)
+    plans = f'UPDATE "{SafetyPlan._meta.db_table}"'
+    updates = []
+
+    def plans_update_fails(execute, sql, params, many, context):
+        if sql.startswith("UPDATE "):
+            updates.append(sql)
+        if sql.startswith(plans):
+            raise RuntimeError("database went away")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(plans_update_fails), pytest.raises(RuntimeError):
+        run_retention(run.pk)
+
+    # People, calls, referrals… were updated before the plans were reached, in the same transaction.
+    assert len(updates) > 10
+    run.refresh_from_db()
+    assert run.state == RetentionRun.State.RUNNING and run.families_anonymised == 0
+    assert not anonymisation_entries(run).exists()
+    for number, family in families.items():
+        assert not is_anonymised(family) and not family.reference.startswith("ANON-")
+        assert set(secrets_left(family, number)) == set(secrets_of(number))
+
+    run = run_retention(run.pk)
+    assert run.state == RetentionRun.State.DONE and run.families_anonymised == 3
+    for number, family in families.items():
+        assert is_anonymised(family) and secrets_left(family, number) == []
+        assert anonymisation_entries(run, family).count() == 1
+
+
+def test_a_batch_skips_the_family_held_after_the_dry_run_and_anonymises_the_others(families, administrator):
+    run = approved_run(administrator)
+    services.hold_place(user=administrator, family=families[2], reason=LegalHold.Reason.PROSECUTION,
+                        details="Trial listed", review_on=timezone.localdate() + timedelta(days=30))
+    run = run_retention(run.pk)
+
+    assert run.families_anonymised == 2
+    rows = list(anonymisation_entries(run))
+    assert sorted(int(row.object_pk) for row in rows) == [families[1].pk, families[3].pk]
+    # One batch, one moment: the held family was left out of it, not given a batch of its own.
+    assert len({row.timestamp for row in rows}) == 1
+    assert all(row.additional_data["families_in_batch"] == 2 for row in rows)
+    assert rows[0].additional_data["records_in_batch"] == records_held([families[1], families[3]])
+    assert not is_anonymised(families[2]) and set(secrets_left(families[2], 2)) == set(secrets_of(2))
+
+
+def test_a_reference_already_taken_draws_the_batchs_references_again(families, administrator):
+    taken = FamilyFactory(reference="ANON-TAKEN00")
+    drawn = iter([["ANON-FRESH01", "ANON-TAKEN00", "ANON-FRESH03"], ["ANON-AGAIN01", "ANON-AGAIN02", "ANON-AGAIN03"]])
+    with mock.patch.object(anonymise, "_new_references", side_effect=lambda count: next(drawn)):
+        run = run_retention(approved_run(administrator).pk)
+    assert run.families_anonymised == 3
+    assert sorted(Family.objects.filter(anonymised_at__isnull=False).values_list("reference", flat=True)) == [
+        "ANON-AGAIN01", "ANON-AGAIN02", "ANON-AGAIN03"]
+    taken.refresh_from_db()
+    assert taken.reference == "ANON-TAKEN00" and taken.anonymised_at is None
+
+
+def statements_of_a_run(run):
+    with CaptureQueriesContext(connection) as captured:
+        run_retention(run.pk)
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def test_a_batch_runs_the_same_statements_for_2_families_as_for_20(administrator):
+    # Loaded once, whatever the batch (Django keeps content types for the process).
+    ContentType.objects.get_for_models(Family, RetentionRun)
+    worker = UserFactory()
+    for number in (1, 2):
+        family_with_everything(number, worker)
+    two = statements_of_a_run(approved_run(administrator))
+    # 20 more, with more of some rows than others: 1 to 4 calls each.
+    for number in range(10, 30):
+        family = family_with_everything(number, worker)
+        for _ in range(number % 4):
+            ContactFactory(family=family, occurred_at=_at(11), worker=worker)
+    run = approved_run(administrator)
+    assert len(run.family_ids) == 20
+    twenty = statements_of_a_run(run)
+
+    assert RetentionRun.objects.get(pk=run.pk).families_anonymised == 20
+    assert len(twenty) == len(two)
+    # The batch: its family rows locked, the retention rule, those still due, one UPDATE per model
+    # whose rows hold words (a relationship holds none), the family rows, their audit rows, the
+    # run's count. Around it: the run started and read; whether any audit entries are due to go
+    # (none here); finished, read again with who approved it, and its audit row.
+    tombstoned = [tombstone for tombstone in TOMBSTONES if tombstone.assignments()]
+    statements = [sql for sql in twenty if not sql.startswith(("SAVEPOINT", "RELEASE"))]
+    assert len([sql for sql in statements if sql.startswith("UPDATE ")]) == len(tombstoned) + 1 + 1 + 2
+    assert len(statements) == 3 + len(tombstoned) + 3 + 1 + 6 == 44
 
 
 # ------------------------------------------------------------------ approval

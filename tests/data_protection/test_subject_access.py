@@ -135,7 +135,8 @@ def test_a_late_reply_is_flagged_once_through_the_engine_and_listed_in_the_queue
     assert "Reply to a subject access request" in page
     assert reverse("data_protection:subject_access", args=[request.pk]) in page
     assert kinds.links_for([flag.deadline]) == {flag.deadline_id: f"/data-protection/subject-access/{request.pk}/"}
-    assert kinds.get(deadline_kinds.SUBJECT_ACCESS).tells == {kinds.Audience.TEAM_MANAGERS, kinds.Audience.KEY_WORKER}
+    assert kinds.get(deadline_kinds.SUBJECT_ACCESS).tells == {
+        kinds.Audience.TEAM_MANAGERS, kinds.Audience.KEY_WORKER, kinds.Audience.ADMINISTRATORS}
     assert selectors.subject_access_row(request).late
 
 

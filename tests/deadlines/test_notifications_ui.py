@@ -138,3 +138,19 @@ def test_a_user_in_no_team_sees_an_empty_list(db):
     response = client_for(UserFactory()).get(NOTIFICATIONS)
     assert response.status_code == 200
     assert list(response.context["page"].object_list) == []
+
+
+@pytest.mark.django_db
+def test_an_administrators_digests_do_not_say_they_are_all_for_their_families():
+    """An administrator hears of promises that are no family's (a data breach's report to the ICO), so
+    their digests name no "families", and point to the breach log and the subject access requests."""
+    from families.models import Role
+    from tests.factories import MembershipFactory
+
+    administrator = MembershipFactory(role=Role.ADMINISTRATOR).user
+    in_app(administrator, flag_count=2)
+    content = " ".join(client_for(administrator).get(NOTIFICATIONS).content.decode().split())
+    assert "Overdue: 2 deadlines passed." in content
+    assert "for your families" not in content
+    assert f'href="{reverse("data_protection:breaches")}">the breach log</a>' in content
+    assert f'href="{reverse("data_protection:subject_access_list")}">the subject access requests</a>' in content

@@ -61,7 +61,19 @@ def test_full_demo_data_set(demo_settings):
     check_demo_caseworker_has_work_today()
     check_local_authority_matches_postcode()
     check_the_plos_work()
+    check_data_protection()
     check_second_run_changes_nothing()
+
+
+def check_data_protection():
+    """The retention dry run has families to show (and one kept by a legal hold), and a subject
+    access request waits for its reply."""
+    from data_protection.models import SubjectAccessRequest
+    from data_protection.retention import dry_run
+
+    result = dry_run()
+    assert (result.families, result.held) == (2, 1)
+    assert SubjectAccessRequest.objects.filter(state=SubjectAccessRequest.State.OPEN).exists()
 
 
 def check_the_plos_work():
@@ -131,8 +143,9 @@ def check_families_are_complete():
         if family.key_worker_id:
             assert Membership.objects.filter(user_id=family.key_worker_id, team_id=family.team_id).exists()
     today = timezone.localdate()
+    # Children of the families closed long ago (for the retention dry run) are grown up.
     for child in Person.objects.filter(kind=Person.Kind.CHILD):
-        assert 11 <= child.age_on(today) <= 17
+        assert 11 <= child.age_on(today) <= 17 or child.family.closed_on < today.replace(year=today.year - 7)
         assert 1 <= child.exploitation_types.count() <= 2
         assert child.risk_level
     # Every child is linked to every carer of the family through a relationship.

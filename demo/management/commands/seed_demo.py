@@ -24,6 +24,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from agencies.models import Agency, Professional
@@ -458,6 +459,7 @@ class Command(BaseCommand):
             self._safety_work()
             self._meetings()
             self._legal_hold()
+            self._past_retention()
             self._subject_access_request()
             # Deadlines that passed while the demo "happened" are flagged as the periodic job would.
             flagged = raise_overdue_flags().flagged
@@ -753,6 +755,31 @@ class Command(BaseCommand):
                 user=admin, family=family, reason=LegalHold.Reason.POLICE_INVESTIGATION,
                 details="West Midlands Police asked us to keep the record: exploitation team, WM-26-003102.",
                 review_on=self.today + timedelta(days=30),
+            )
+
+    def _past_retention(self):
+        """Three closed families from long ago, for the retention dry run: their last call was eight
+        years ago and their children are grown up, so the closed family rule lets them go; a
+        complaint about one is still open, so a legal hold keeps it."""
+        old = list(Family.objects.filter(status=Family.Status.CLOSED).order_by("-pk")[:3])
+        if len(old) < 3:
+            return
+        years_ago = timedelta(days=8 * 365 + 2)
+        ids = [family.pk for family in old]
+        # Set-up, not anyone's action: the dates are moved back as if the families had been closed then.
+        with disable_auditlog():
+            Contact.objects.filter(family_id__in=ids).update(occurred_at=F("occurred_at") - years_ago,
+                                                             created_at=F("created_at") - years_ago)
+            Family.objects.filter(pk__in=ids).update(created_at=F("created_at") - years_ago,
+                                                     closed_on=F("closed_on") - years_ago)
+            Person.objects.filter(family_id__in=ids, kind=Person.Kind.CHILD).update(
+                date_of_birth=_years_before(self.today, 27))
+        admin = self.users["admin"]
+        with set_actor(admin):
+            data_protection_services.hold_place(
+                user=admin, family=old[0], reason=LegalHold.Reason.COMPLAINT,
+                details="The parent's complaint about how their call was handled is with the trustees (C-2026-014).",
+                review_on=self.today + timedelta(days=60),
             )
 
     def _subject_access_request(self):
