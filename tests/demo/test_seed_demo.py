@@ -74,6 +74,13 @@ def check_data_protection():
     result = dry_run()
     assert (result.families, result.held) == (2, 1)
     assert SubjectAccessRequest.objects.filter(state=SubjectAccessRequest.State.OPEN).exists()
+    from data_protection.models import Breach
+    from deadlines.models import Deadline
+
+    assert Breach.objects.filter(decision=Breach.Decision.UNDECIDED).count() == 1
+    assert Breach.objects.filter(decision=Breach.Decision.NOT_REPORTABLE, actions__isnull=False).exists()
+    assert Deadline.objects.filter(kind="data_protection:breach_report", family__isnull=True,
+                                   met_at__isnull=True).count() == 1
 
 
 def check_the_plos_work():

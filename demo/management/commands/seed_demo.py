@@ -28,8 +28,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from agencies.models import Agency, Professional
+from data_protection import breaches as breach_services
 from data_protection import services as data_protection_services
-from data_protection.models import LegalHold, SubjectAccessRequest
+from data_protection.models import Breach, LegalHold, SubjectAccessRequest
 from deadlines.services import raise_overdue_flags
 from demo.second_factor import WITHOUT_APP, demo_apps_create, demo_key_for_app
 from families import calls as call_services
@@ -460,6 +461,7 @@ class Command(BaseCommand):
             self._meetings()
             self._legal_hold()
             self._past_retention()
+            self._breaches()
             self._subject_access_request()
             # Deadlines that passed while the demo "happened" are flagged as the periodic job would.
             flagged = raise_overdue_flags().flagged
@@ -781,6 +783,37 @@ class Command(BaseCommand):
                 details="The parent's complaint about how their call was handled is with the trustees (C-2026-014).",
                 review_on=self.today + timedelta(days=60),
             )
+
+    def _breaches(self):
+        """Two entries in the breach log: an e-mail sent to the wrong address, found two days ago and
+        not yet decided (its 72 hours run out tomorrow); and a lost notebook from last month, found to
+        hold nothing identifying, decided not reportable, with what was done."""
+        admin = self.users["admin"]
+        now = timezone.now()
+        with set_actor(admin):
+            breach_services.breach_record(user=admin, breach=Breach(
+                what_happened="A chronology pack was e-mailed to a school's general address instead of the "
+                              "designated safeguarding lead's.",
+                discovered_at=now - timedelta(hours=50), happened_at=now - timedelta(hours=52),
+                how_discovered="The school's office rang to say it had arrived.",
+                data_involved="One family's chronology: names, the child's school and the referral's dates.",
+                sensitive_data=Breach.SensitiveData.YES, people_affected=4, risk=Breach.Risk.RISK,
+            ))
+            lost = breach_services.breach_record(user=admin, breach=Breach(
+                what_happened="A notebook was left on a train after a home visit.",
+                discovered_at=now - timedelta(days=30), happened_at=now - timedelta(days=30, hours=3),
+                how_discovered="The PLO noticed it missing the same evening.",
+                data_involved="Handwritten notes of the visit: first names only, no addresses.",
+                sensitive_data=Breach.SensitiveData.NO, people_affected=2, people_affected_estimated=True,
+                risk=Breach.Risk.UNLIKELY,
+            ))
+            lost = breach_services.breach_decide(
+                user=admin, breach=lost, decision=Breach.Decision.NOT_REPORTABLE,
+                reason="The notes hold first names only and nothing that places the family: a risk to them is "
+                       "unlikely.", expected_version=lost.version, now=now - timedelta(days=29))
+            breach_services.breach_add_action(
+                user=admin, breach=lost, done_at=now - timedelta(days=29), what="Asked the rail company's lost "
+                "property office; told the family what happened.", done_by="The PLO")
 
     def _subject_access_request(self):
         """An open subject access request from a Birmingham parent, received a week ago, for the
