@@ -266,7 +266,8 @@ def load(n, seed, watermark):
     wm = -WATERMARK_DAYS * day  # the previous run's moment, in minutes relative to load_now
     family_cols = ["id", "reference", "team_id", "key_worker_id", "address", "postcode", "local_authority_id",
                    "status", "closure_reason", "closed_on", "source", "preferred_channel", "safe_contact_times",
-                   "voicemail_ok", "texts_ok", "contact_notes", "created_at", "updated_at", "version"]
+                   "voicemail_ok", "texts_ok", "contact_notes", "created_at", "updated_at", "version", "postcode_key",
+                   "anonymised_at"]
     referral_cols = ["id", "family_id", "local_authority_id", "referred_by", "decision", "previous_referral_id",
                      "summary", "csc_reference", "nrm_status", "channel_status", "status", "next_milestone",
                      "next_due_at", "created_by_id", "created_at", "version"]
@@ -305,7 +306,7 @@ def load(n, seed, watermark):
                 created = at(started)
                 families.append(
                     f"{i}\tF-{i:06d}\t{team}\t{worker}\t\t\t{authority.id}\topen\t\t\\N\tself\tphone\t\tf\tf\t\t"
-                    f"{created}\t{created}\t1\n"
+                    f"{created}\t{created}\t1\t\t\\N\n"
                 )
                 referrals.append(
                     f"{i}\t{i}\t{authority.id}\tparent\t\t\\N\t\t\t\t\topen\tdecision\t{at(due)}\t{worker}\t"
