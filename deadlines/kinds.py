@@ -88,9 +88,27 @@ def filter_choices() -> list:
     return list(groups.items())
 
 
-def not_telling(audience: Audience) -> list[str]:
-    """Codes of the registered kinds whose flags are not told to ``audience``."""
-    return sorted(code for code, kind in _KINDS.items() if audience not in kind.tells)
+# Each audience as a bit of OverdueFlag.audience: who hears of a flag is copied onto it from its
+# kind when it is raised, so the digests read only the flags, never their deadlines.
+AUDIENCE_BITS = {Audience.KEY_WORKER: 1, Audience.TEAM_MANAGERS: 2, Audience.ADMINISTRATORS: 4}
+
+
+def audience_bits(tells) -> int:
+    return sum(AUDIENCE_BITS[audience] for audience in tells)
+
+
+DEFAULT_AUDIENCE_BITS = audience_bits(FAMILY_AUDIENCES)
+
+
+def codes_by_audience_bits() -> dict[int, list[str]]:
+    """The registered kinds' codes by the bits of their audience, leaving out those told as a kind
+    no app registers is (DEFAULT_AUDIENCE_BITS)."""
+    grouped: dict[int, list[str]] = {}
+    for code, kind in sorted(_KINDS.items()):
+        bits = audience_bits(kind.tells)
+        if bits != DEFAULT_AUDIENCE_BITS:
+            grouped.setdefault(bits, []).append(code)
+    return grouped
 
 
 def telling(audience: Audience) -> list[str]:

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.working_days import working_days_between, working_days_overdue
+from deadlines.kinds import DEFAULT_AUDIENCE_BITS
 
 
 class Deadline(models.Model):
@@ -114,6 +115,9 @@ class OverdueFlag(models.Model):
     level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.OVERDUE)
     # Copied from the deadline when raised, so escalation needs only this table's index.
     escalate_at = models.DateTimeField()
+    # Who hears of it (deadlines.kinds.AUDIENCE_BITS), copied from the deadline's kind when raised, so
+    # the digests need only this table.
+    audience = models.PositiveSmallIntegerField(default=DEFAULT_AUDIENCE_BITS)
     escalated_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(

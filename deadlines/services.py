@@ -201,9 +201,8 @@ def _queue_digests(cursor, now: datetime) -> int:
     to administrators (a data breach, which is no family's; a subject access request) are counted
     flag by flag, so that an administrator who also manages the family's team, or is its key worker,
     counts each of them once, in the same digest row as their other flags."""
-    flag, deadline, family, membership, notification, user = (
-        _table(OverdueFlag), _table(Deadline), _table(Family), _table(Membership), _table(Notification),
-        _table(User),
+    flag, family, membership, notification, user = (
+        _table(OverdueFlag), _table(Family), _table(Membership), _table(Notification), _table(User),
     )
     params = {
         "now": connection.ops.adapt_datetimefield_value(now),
@@ -217,25 +216,13 @@ def _queue_digests(cursor, now: datetime) -> int:
         **permissions.administrator_sql_params(),
     }
 
-    def kind_is(name: str, codes: list[str], *, then: int) -> str:
-        names = []
-        for i, code in enumerate(codes):
-            params[f"{name}_{i}"] = code
-            names.append(f"%({name}_{i})s")
-        return (f"CASE WHEN EXISTS (SELECT 1 FROM {deadline} d WHERE d.id = f.deadline_id"
-                f" AND d.kind IN ({', '.join(names)})) THEN {then} ELSE {1 - then} END")
-
     def told(audience: kinds.Audience) -> str:
-        """1 where flags of this kind are told to ``audience``: a look at the deadline only when some
-        registered kind is not (a kind no app registers tells the family's people)."""
-        excluded = kinds.not_telling(audience)
-        return kind_is(audience, excluded, then=0) if excluded else "1"
+        """1 where the flag is told to ``audience``: its bit of the audience copied onto it when raised."""
+        bit = kinds.AUDIENCE_BITS[audience]
+        return f"(f.audience & {bit}) / {bit}"
 
-    telling_administrators = kinds.telling(kinds.Audience.ADMINISTRATORS)
     to_key_worker, to_managers = told(kinds.Audience.KEY_WORKER), told(kinds.Audience.TEAM_MANAGERS)
-    to_administrators = (
-        kind_is(kinds.Audience.ADMINISTRATORS, telling_administrators, then=1) if telling_administrators else "0"
-    )
+    to_administrators = told(kinds.Audience.ADMINISTRATORS)
     told_columns = f"{to_key_worker}, {to_managers}, {to_administrators}"
     manages = permissions.recipient_memberships_sql(membership, user)
     administers = permissions.administrator_memberships_sql(membership, user)
@@ -334,6 +321,21 @@ def _reconcile(cursor, params, *, closed_since) -> int:
     return cursor.rowcount
 
 
+def _audience_of_kind(params: dict) -> str:
+    """The SQL for a flag's audience bits from its deadline's kind (deadlines.kinds), the kinds told
+    as a kind no app registers is falling to the ELSE; the codes go into ``params``."""
+    whens = []
+    for bits, codes in kinds.codes_by_audience_bits().items():
+        names = []
+        for i, code in enumerate(codes):
+            params[f"audience_{bits}_{i}"] = code
+            names.append(f"%(audience_{bits}_{i})s")
+        whens.append(f"WHEN d.kind IN ({', '.join(names)}) THEN {bits}")
+    if not whens:
+        return str(kinds.DEFAULT_AUDIENCE_BITS)
+    return f"CASE {' '.join(whens)} ELSE {kinds.DEFAULT_AUDIENCE_BITS} END"
+
+
 def _advance_watermark(checked_until, now):
     if checked_until is None or now > checked_until:
         OverdueWatermark.objects.filter(pk=1).update(checked_until=now)
@@ -389,10 +391,10 @@ def raise_overdue_flags(now: datetime | None = None, *, full: bool = False) -> O
         escalated = cursor.rowcount
         insert = f"""
             INSERT INTO {_table(OverdueFlag)}
-                (deadline_id, family_id, raised_at, level, escalate_at, escalated_at, acknowledgement_note)
+                (deadline_id, family_id, raised_at, level, escalate_at, escalated_at, acknowledgement_note, audience)
             SELECT d.id, d.family_id, %(now)s,
                    CASE WHEN d.escalate_at < %(now)s THEN %(escalated)s ELSE %(overdue)s END,
-                   d.escalate_at, CASE WHEN d.escalate_at < %(now)s THEN %(now)s END, ''
+                   d.escalate_at, CASE WHEN d.escalate_at < %(now)s THEN %(now)s END, '', {_audience_of_kind(params)}
               FROM {_table(Deadline)} d
              WHERE d.met_at IS NULL AND d.cancelled_at IS NULL AND d.due_at < %(now)s
         """

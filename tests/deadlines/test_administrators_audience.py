@@ -190,3 +190,13 @@ def test_every_kind_that_does_not_say_is_told_to_the_familys_people_only(cast, a
     services.raise_overdue_flags(now=NOW)
     assert digests(administrator) == []
     assert digests(cast.manager) == [("raised", 2)]
+
+
+@pytest.mark.django_db
+def test_each_flag_carries_its_kinds_audience_from_when_it_was_raised(cast, audiences):
+    """The digests read who hears of a flag from the flag alone (no look at a million deadlines)."""
+    no_familys, everyones, plain = due(kind=NO_FAMILYS), due(cast.family, kind=EVERYONES), due(cast.family,
+                                                                                             kind="referral:decision")
+    services.raise_overdue_flags(now=NOW)
+    audience = dict(OverdueFlag.objects.values_list("deadline_id", "audience"))
+    assert audience == {no_familys.pk: 4, everyones.pk: 7, plain.pk: 3}
