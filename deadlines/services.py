@@ -192,15 +192,14 @@ def _table(model):
 def _queue_digests(cursor, now: datetime) -> int:
     """Queue one in-app notification and one e-mail per person and event for the flags this run
     raised (raised_at = now) or escalated (escalated_at = now) and that are still unresolved. A flag
-    raised already very late is one "very late" notice, not two. Who is told is each kind's
-    audience (deadlines.kinds): the family's key worker, those who manage its team, and those who
-    administer the service (families.permissions), active accounts only.
+    raised already very late is one "very late" notice, not two. Who is told is the audience copied
+    onto each flag from its kind (deadlines.kinds): the family's key worker, those who manage its
+    team, and those who administer the service (families.permissions), active accounts only.
 
-    Most flags are told to a family's people only: those are counted per team and key worker first,
-    so the join to memberships works on a few hundred rows, not one per flag. The few of kinds told
-    to administrators (a data breach, which is no family's; a subject access request) are counted
-    flag by flag, so that an administrator who also manages the family's team, or is its key worker,
-    counts each of them once, in the same digest row as their other flags."""
+    The flags are counted per team, key worker and audience first, in one pass, so everything after
+    works on a few hundred groups, not one row per flag; each person then takes each group once,
+    however many ways it reaches them (an administrator who also manages the team), so every flag
+    is counted once in their one digest."""
     flag, family, membership, notification, user = (
         _table(OverdueFlag), _table(Family), _table(Membership), _table(Notification), _table(User),
     )
@@ -215,88 +214,56 @@ def _queue_digests(cursor, now: datetime) -> int:
         **permissions.recipient_sql_params(),
         **permissions.administrator_sql_params(),
     }
-
-    def told(audience: kinds.Audience) -> str:
-        """1 where the flag is told to ``audience``: its bit of the audience copied onto it when raised."""
-        bit = kinds.AUDIENCE_BITS[audience]
-        return f"(f.audience & {bit}) / {bit}"
-
-    to_key_worker, to_managers = told(kinds.Audience.KEY_WORKER), told(kinds.Audience.TEAM_MANAGERS)
-    to_administrators = told(kinds.Audience.ADMINISTRATORS)
-    told_columns = f"{to_key_worker}, {to_managers}, {to_administrators}"
+    key_worker, managers, administrators = (
+        kinds.AUDIENCE_BITS[audience]
+        for audience in (kinds.Audience.KEY_WORKER, kinds.Audience.TEAM_MANAGERS, kinds.Audience.ADMINISTRATORS)
+    )
     manages = permissions.recipient_memberships_sql(membership, user)
     administers = permissions.administrator_memberships_sql(membership, user)
-    key_worker_may_hear = (
-        f"EXISTS (SELECT 1 FROM {user} u WHERE u.id = fam.key_worker_id AND u.is_active)"
-        f" AND EXISTS (SELECT 1 FROM {membership} k WHERE k.team_id = fam.team_id AND k.user_id = fam.key_worker_id)"
-    )
     # Table names come from model metadata, never from input; every value is a parameter.
     sql = f"""
         WITH events AS (
-            SELECT %(raised)s AS event, f.id AS flag_id, f.family_id,
-                   {to_key_worker} AS to_key_worker, {to_managers} AS to_managers,
-                   {to_administrators} AS to_administrators
+            SELECT %(raised)s AS event, f.family_id, f.audience
               FROM {flag} f
              WHERE f.raised_at = %(now)s AND f.resolved_at IS NULL
                AND (f.escalated_at IS NULL OR f.escalated_at <> %(now)s)
             UNION ALL
-            SELECT %(escalated)s, f.id, f.family_id, {told_columns}
+            SELECT %(escalated)s, f.family_id, f.audience
               FROM {flag} f WHERE f.escalated_at = %(now)s AND f.resolved_at IS NULL
-        ), per_team_and_key_worker AS (
-            SELECT e.event, fam.team_id, fam.key_worker_id,
-                   sum(e.to_key_worker) AS key_worker_flags, sum(e.to_managers) AS manager_flags
-              FROM events e JOIN {family} fam ON fam.id = e.family_id
-             WHERE e.to_administrators = 0
-             GROUP BY e.event, fam.team_id, fam.key_worker_id
-        ), administrators AS (
-            SELECT DISTINCT m.user_id FROM {membership} m WHERE {administers}
-        ), told_flag_by_flag AS (
-            -- UNION, not UNION ALL: each person hears of each flag once, by whichever way.
-            SELECT e.event, e.flag_id, a.user_id
-              FROM events e CROSS JOIN administrators a
-             WHERE e.to_administrators = 1
+        ), groups AS (
+            -- A promise of no family (a data breach's) has no team and no key worker.
+            SELECT e.event, fam.team_id, fam.key_worker_id, e.audience, count(*) AS flags
+              FROM events e LEFT JOIN {family} fam ON fam.id = e.family_id
+             GROUP BY e.event, fam.team_id, fam.key_worker_id, e.audience
+        ), told AS (
+            -- UNION, not UNION ALL: a person reached two ways takes the group once.
+            -- Those who manage the team…
+            SELECT g.event, g.team_id, g.key_worker_id, g.audience, m.user_id, g.flags
+              FROM groups g JOIN {membership} m ON m.team_id = g.team_id AND {manages}
+             WHERE (g.audience & {managers}) <> 0
             UNION
-            SELECT e.event, e.flag_id, m.user_id
-              FROM events e JOIN {family} fam ON fam.id = e.family_id
-              JOIN {membership} m ON m.team_id = fam.team_id AND {manages}
-             WHERE e.to_administrators = 1 AND e.to_managers = 1
-            UNION
-            SELECT e.event, e.flag_id, fam.key_worker_id
-              FROM events e JOIN {family} fam ON fam.id = e.family_id
-             WHERE e.to_administrators = 1 AND e.to_key_worker = 1 AND fam.key_worker_id IS NOT NULL
-               AND {key_worker_may_hear}
-        ), per_person AS (
-            -- Those who manage the team hear of every flag of the team's families…
-            SELECT g.event, m.user_id, g.manager_flags AS flags
-              FROM per_team_and_key_worker g
-              JOIN {membership} m ON m.team_id = g.team_id AND {manages}
-             WHERE g.manager_flags > 0
-            UNION ALL
-            -- … and key workers of their families' flags, unless they manage that team (counted
-            -- above), and only while they are in the team and active…
-            SELECT g.event, g.key_worker_id, g.key_worker_flags
-              FROM per_team_and_key_worker g
-             WHERE g.key_worker_id IS NOT NULL AND g.key_worker_flags > 0
+            -- … the key worker, while in the team and active…
+            SELECT g.event, g.team_id, g.key_worker_id, g.audience, g.key_worker_id, g.flags
+              FROM groups g
+             WHERE (g.audience & {key_worker}) <> 0 AND g.key_worker_id IS NOT NULL
                AND EXISTS (SELECT 1 FROM {user} u WHERE u.id = g.key_worker_id AND u.is_active)
                AND EXISTS (SELECT 1 FROM {membership} k WHERE k.team_id = g.team_id AND k.user_id = g.key_worker_id)
-               AND NOT (g.manager_flags > 0 AND EXISTS (SELECT 1 FROM {membership} m
-                                WHERE m.team_id = g.team_id AND m.user_id = g.key_worker_id AND {manages}))
-            UNION ALL
-            -- … and, flag by flag, the flags of the kinds administrators are told of.
-            SELECT t.event, t.user_id, count(*)
-              FROM told_flag_by_flag t
-             GROUP BY t.event, t.user_id
+            UNION
+            -- … and those who administer the service, of the kinds that say so.
+            SELECT g.event, g.team_id, g.key_worker_id, g.audience, m.user_id, g.flags
+              FROM groups g JOIN {membership} m ON {administers}
+             WHERE (g.audience & {administrators}) <> 0
         )
         INSERT INTO {notification}
             (event, recipient_id, channel, flag_count, status, created_at, attempts, next_attempt_at, sent_at,
              last_error)
-        SELECT p.event, p.user_id, c.channel, sum(p.flags),
+        SELECT t.event, t.user_id, c.channel, sum(t.flags),
                CASE WHEN c.channel = %(in_app)s THEN %(sent)s ELSE %(pending)s END, %(now)s, 0, %(now)s,
                CASE WHEN c.channel = %(in_app)s THEN %(now)s END, ''
-          FROM per_person p
+          FROM told t
          CROSS JOIN (SELECT %(in_app)s AS channel UNION ALL SELECT %(email)s) c
          WHERE true  -- SQLite needs a WHERE before ON CONFLICT after INSERT … SELECT
-         GROUP BY p.event, p.user_id, c.channel
+         GROUP BY t.event, t.user_id, c.channel
         ON CONFLICT DO NOTHING
     """
     cursor.execute(sql, params)
