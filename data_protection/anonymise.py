@@ -50,6 +50,7 @@ from families.models import (
     SharingWithoutConsent,
 )
 from meetings.models import ActionChase, Meeting, MeetingAction
+from outcomes.models import CheckIn
 from referrals.models import Escalation, MilestoneRecord, ParentUpdate, Referral, SocialWorkerAllocation
 from safety_plans.models import (
     Commitment,
@@ -172,6 +173,8 @@ TOMBSTONES = [
     Tombstone(LegalHold, "family_id"),
     Tombstone(SubjectAccessRequest, "family_id", bumps_version=True),
     Tombstone(SubjectAccessWithholding, "request__family_id"),
+    # Ratings are numbers the outcomes figures count; a check-in has no words to remove.
+    Tombstone(CheckIn, "family_id"),
 ]
 
 

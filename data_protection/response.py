@@ -30,6 +30,8 @@ from data_protection.models import SubjectAccessRequest, SubjectAccessWithholdin
 from data_protection.selectors import SubjectAccessItem, gather
 from families.models import Challenge, Consent, Contact, Person
 from meetings.models import Meeting
+from outcomes.measures import MEASURES, point_in_words
+from outcomes.models import CheckIn
 from referrals.models import Referral
 from safety_plans.intelligence import platform_label
 from safety_plans.models import Commitment, IntelligenceEntry, PersonOfConcern, PlanStep, SafetyPlan, Worry
@@ -323,6 +325,15 @@ def _challenge(challenge: Challenge):
     )
 
 
+def _check_in(check_in: CheckIn):
+    # Each question as it was asked, with the answer in the words of the scale.
+    return _fields(
+        ("Asked on", _day(check_in.asked_on)),
+        ("When", check_in.get_occasion_display()),
+        *((measure.question, point_in_words(measure.field, getattr(check_in, measure.field))) for measure in MEASURES),
+    )
+
+
 # Each kind of record gathered, and how its content is written. Every one reads only what
 # selectors.gather loaded with it: the reply costs no query per item.
 CONTENT = {
@@ -338,6 +349,7 @@ CONTENT = {
     Meeting: _meeting,
     Consent: _consent,
     Challenge: _challenge,
+    CheckIn: _check_in,
 }
 
 

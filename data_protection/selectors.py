@@ -18,6 +18,8 @@ from data_protection.models import (
 )
 from families.models import Challenge, Consent, Contact, Person
 from meetings.models import Meeting, MeetingAction
+from outcomes.measures import MEASURES
+from outcomes.models import CheckIn
 from referrals.models import Referral
 from safety_plans.models import Commitment, IntelligenceEntry, PersonOfConcern, PlanStep, SafetyPlan, Worry
 
@@ -157,9 +159,16 @@ def _person_summary(person: Person) -> str:
     return _short(person.full_name, f"({person.get_kind_display().lower()})", born)
 
 
+def _ratings_summary(check_in: CheckIn) -> str:
+    answers = ", ".join(f"{m.short} {getattr(check_in, m.field)} of 5" for m in MEASURES
+                        if getattr(check_in, m.field) is not None)
+    return _short(f"{check_in.get_occasion_display()}:", answers + ".")
+
+
 def gather(request: SubjectAccessRequest) -> list[SubjectAccessItem]:
     """Everything held about ``request.person``, read only from ``request.family``'s rows, in sets:
-    their own record; the family's calls (they spoke with us, or were spoken about); and, for a
+    their own record; the family's calls (they spoke with us, or were spoken about); a parent's own
+    ratings (outcomes); and, for a
     child, the referrals, safety plan, intelligence and meetings naming them (intelligence and
     meetings naming no child are about all of the family's children), for a parent or carer every
     one of the family's; and the family's consents and challenges. Each item carries the
@@ -168,7 +177,7 @@ def gather(request: SubjectAccessRequest) -> list[SubjectAccessItem]:
     for_child = person.kind == Person.Kind.CHILD
     types = ContentType.objects.get_for_models(
         Person, Contact, Referral, SafetyPlan, Worry, PersonOfConcern, PlanStep, Commitment, IntelligenceEntry,
-        Meeting, Consent, Challenge,
+        Meeting, Consent, Challenge, CheckIn,
     )
     withheld = {(w.item_type_id, w.item_id): w for w in SubjectAccessWithholding.objects.filter(request=request)}
     items: list[SubjectAccessItem] = []
@@ -184,6 +193,9 @@ def gather(request: SubjectAccessRequest) -> list[SubjectAccessItem]:
     for call in (Contact.objects.filter(family_id=family_id).select_related("spoke_with")
                  .prefetch_related("support_given").order_by("occurred_at", "pk")):
         add("Call", call, call.occurred_at, _call_summary(call))
+    # A parent's ratings are theirs alone (a child's request has none: one query either way).
+    for check_in in CheckIn.objects.filter(family_id=family_id, parent=person).order_by("asked_on", "pk"):
+        add("Ratings", check_in, check_in.asked_on, _ratings_summary(check_in))
 
     referrals = Referral.objects.filter(family_id=family_id)
     plans = SafetyPlan.objects.filter(family_id=family_id)

@@ -5,6 +5,7 @@ calls.call_for)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpResponseNotAllowed
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from core import audit
 from core.errors import UserFixableError, add_to_form, saved
-from families import calls, permissions, rectification
+from families import call_parts, calls, permissions, rectification
 from families.call_forms import (
     ContactAmendForm,
     ContactForm,
@@ -35,21 +36,17 @@ def contact_log(request, pk):
     data = request.POST if request.method == "POST" else None
     contact_form = ContactForm(data, prefix="contact", family=family, default_spoke_with=panel.default_spoke_with)
     follow_up_form = FollowUpForm(data, prefix="follow_up", colleagues=colleagues, owner=request.user, optional=True)
+    # What apps above add to the call (a parent's ratings): checked with the call, saved with it.
+    parts = call_parts.bind_parts(data, family=family, user=request.user)
     if data is not None:
         contact_ok = contact_form.is_valid()
         follow_up_ok = follow_up_form.is_empty() or follow_up_form.is_valid()
-        if contact_ok and follow_up_ok:
+        parts_ok = call_parts.parts_valid(parts, contact_form.instance if contact_ok else None)
+        if contact_ok and follow_up_ok and parts_ok:
             try:
-                calls.contact_log(
-                    user=request.user,
-                    family=family,
-                    contact=contact_form.instance,
-                    support_given=contact_form.cleaned_data["support_given"],
-                    follow_up=None if follow_up_form.is_empty() else follow_up_form.instance,
-                )
+                _log_call_with_parts(request.user, family, contact_form, follow_up_form, parts)
             except UserFixableError as error:
-                # A problem with the follow-up (its owner) is shown next to that field, not above the call.
-                add_to_form(follow_up_form if error.field in follow_up_form.fields else contact_form, error)
+                _show_error(error, contact_form, follow_up_form, parts)
             else:
                 messages.success(request, "Call logged.")
                 return redirect(family)
@@ -65,9 +62,42 @@ def contact_log(request, pk):
             "panel": panel,
             "contact_form": contact_form,
             "follow_up_form": follow_up_form,
+            "call_parts": parts,
             "elapsed_seconds": elapsed,
         },
     )
+
+
+def _log_call_with_parts(user, family, contact_form, follow_up_form, parts):
+    """The call, its follow-up and every part in one transaction: all saved, or none."""
+    contact = contact_form.instance
+    try:
+        with transaction.atomic():
+            calls.contact_log(
+                user=user,
+                family=family,
+                contact=contact,
+                support_given=contact_form.cleaned_data["support_given"],
+                follow_up=None if follow_up_form.is_empty() else follow_up_form.instance,
+            )
+            for each in parts:
+                each.part.save(each.form, user=user, family=family, contact=contact)
+    except UserFixableError:
+        # Rolled back: the form is shown again as typed, and saving it again makes a new call.
+        for instance in (contact, follow_up_form.instance):
+            instance.pk = None
+            instance._state.adding = True
+        raise
+
+
+def _show_error(error, contact_form, follow_up_form, parts):
+    """A problem the worker can fix, next to the field it is about: a part's own, the follow-up's
+    (its owner), or else the call's."""
+    for each in parts:
+        if error.field in each.form.fields:
+            add_to_form(each.form, error)
+            return
+    add_to_form(follow_up_form if error.field in follow_up_form.fields else contact_form, error)
 
 
 # --------------------------------------------------------------- a call's page, and putting it right

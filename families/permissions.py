@@ -109,6 +109,12 @@ def may_manage_data_protection(user) -> bool:
     return is_administrator(user)
 
 
+def may_export_research(user) -> bool:
+    """Administrators only make the anonymised research export (reports.research): it reads every
+    team's families, so no one whose reach is a team's may make it, even anonymised."""
+    return is_administrator(user)
+
+
 def only_for(allowed):
     """A view decorator: signed out, the sign-in page; signed in but not ``allowed(user)``, 404,
     before anything else is answered (even a wrong method)."""

@@ -85,7 +85,10 @@ class AccountabilityFigures:
 
 
 @dataclass
-class _Tally:
+class ActionTally:
+    """What became of a set of agreed actions, counted as the accountability figures count them
+    (the funders' service reports count by the family's authority with the same tally)."""
+
     agreed: int = 0
     done_on_time: int = 0
     done_late: int = 0
@@ -171,10 +174,10 @@ def accountability_figures(*, team_ids: list[int], start: date, end: date, today
             "meeting__family__local_authority_id", "meeting__family__local_authority__name",
         )
     )
-    by_agency: dict[tuple, _Tally] = defaultdict(_Tally)
-    by_authority: dict[int | None, _Tally] = defaultdict(_Tally)
+    by_agency: dict[tuple, ActionTally] = defaultdict(ActionTally)
+    by_authority: dict[int | None, ActionTally] = defaultdict(ActionTally)
     authority_names: dict[int | None, str] = {None: NOT_RECORDED}
-    total = _Tally()
+    total = ActionTally()
     for (status, due_on, done_on, held_at, linked_name, typed_name, agency_authority_id, agency_authority_name,
          family_authority_id, family_authority_name) in rows.iterator(chunk_size=2000):
         if agency_authority_id is not None:

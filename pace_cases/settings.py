@@ -55,7 +55,9 @@ INSTALLED_APPS = [
     "referrals",
     "safety_plans",
     "meetings",
+    "outcomes",
     "data_protection",
+    "reports",
     "demo",
 ]
 
@@ -311,6 +313,13 @@ OVERDUE_CHECK_MINUTES = env.integer("OVERDUE_CHECK_MINUTES", 5)
 DEADLINE_WARNING_WORKING_DAYS = env.integer("DEADLINE_WARNING_WORKING_DAYS", 2)
 # The charity whose service Pace Cases is: named at the head of every chronology pack.
 CHARITY_NAME = env.string("CHARITY_NAME", "Parents Against Child Exploitation (Pace)")
+# The anonymised research export (reports.research): every combination of the columns that could
+# describe a family is shared by at least this many families. An export may ask for more, never fewer.
+RESEARCH_EXPORT_K = env.integer("RESEARCH_EXPORT_K", 5)
+if RESEARCH_EXPORT_K < 2:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"RESEARCH_EXPORT_K must be 2 or more, not {RESEARCH_EXPORT_K}.")
 CELERY_BEAT_SCHEDULE = {
     "disable-dormant-accounts": {
         "task": "families.tasks.disable_dormant_accounts",

@@ -36,4 +36,6 @@ urlpatterns = [
     path("", include("referrals.urls")),
     path("", include("agencies.urls")),
     path("data-protection/", include("data_protection.urls")),
+    path("outcomes/", include("outcomes.urls")),
+    path("reports/", include("reports.urls")),
 ]

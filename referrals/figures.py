@@ -103,7 +103,10 @@ def _start_of(day: date) -> datetime:
 
 
 @dataclass
-class _Referral:
+class ReferralFollowed:
+    """One referral as the delay figures follow it: its dates and how its follow-up ends (also used by
+    the funders' service reports, for several authorities and quarters at once)."""
+
     nation: str = ""
     status: str = ""
     decision_kind: str = ""
@@ -159,7 +162,7 @@ def delay_figures(*, local_authority_ids: list[int] | None, start: date, end: da
         .values("local_authority_id", "local_authority__name")
         .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(next_due_at__lt=now)))
     }
-    by_authority: dict[int, dict[int, _Referral]] = defaultdict(lambda: defaultdict(_Referral))
+    by_authority: dict[int, dict[int, ReferralFollowed]] = defaultdict(lambda: defaultdict(ReferralFollowed))
     attribute = {Milestone.REFERRAL_MADE: "made", Milestone.DECISION: "decision",
                  Milestone.ASSESSMENT_COMPLETED: "assessment", Milestone.CLOSED: "closed"}
     milestones = MilestoneRecord.objects.filter(referral__in=in_period, milestone__in=list(attribute)).values_list(

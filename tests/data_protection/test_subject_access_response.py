@@ -402,7 +402,7 @@ def test_the_archive_costs_the_same_whatever_the_number_of_items(cast, administr
     a_family_record(cast, size)
     request = record_request(administrator, cast.carer)
     admin_client.get(url("archive", request))  # content types and the session warmed
-    with django_assert_num_queries(32):
+    with django_assert_num_queries(33):
         response = admin_client.get(url("archive", request))
     # Their own record, the referral and the plan, and ``size`` of each other kind.
     assert len(json.loads(unzip(response.content)["response.json"])["items"]) == 3 + 5 * size

@@ -62,7 +62,39 @@ def test_full_demo_data_set(demo_settings):
     check_local_authority_matches_postcode()
     check_the_plos_work()
     check_data_protection()
+    check_ratings_over_time()
     check_second_run_changes_nothing()
+
+
+def check_ratings_over_time():
+    """Parents rated at their first call and again later, mostly better, some not; a few asked about
+    children's social care; each audited, and some parents overdue to be asked again."""
+    from deadlines.models import Deadline, OverdueFlag
+    from outcomes.deadline_kinds import CHECK_IN
+    from outcomes.models import CheckIn
+
+    first = CheckIn.objects.filter(occasion=CheckIn.Occasion.FIRST).select_related("contact")
+    assert first.count() > Family.objects.count() / 2
+    # The first ratings were asked at the parent's first call.
+    for check_in in first:
+        earlier = Contact.objects.filter(spoke_with=check_in.parent, occurred_at__lt=check_in.contact.occurred_at)
+        assert not earlier.exists()
+    later = CheckIn.objects.exclude(occasion=CheckIn.Occasion.FIRST)
+    assert later.filter(occasion=CheckIn.Occasion.REVIEW).exists()
+    assert later.filter(occasion=CheckIn.Occasion.CLOSURE).exists()
+    changes = [
+        check_in.confidence - first.get(parent=check_in.parent).confidence
+        for check_in in later if check_in.confidence is not None and first.get(parent=check_in.parent).confidence
+    ]
+    assert sum(change > 0 for change in changes) > len(changes) / 2
+    assert any(change <= 0 for change in changes)
+    assert CheckIn.objects.filter(csc_support__isnull=False).exists()
+    assert not CheckIn.objects.filter(asked_on__gt=timezone.localdate()).exists()
+    audited = LogEntry.objects.filter(content_type__model="checkin", action=LogEntry.Action.CREATE)
+    assert audited.count() == CheckIn.objects.count()
+    clocks = Deadline.objects.filter(kind=CHECK_IN)
+    assert clocks.filter(met_at__isnull=True, cancelled_at__isnull=True).exists()
+    assert OverdueFlag.objects.filter(deadline__kind=CHECK_IN, resolved_at__isnull=True).exists()
 
 
 def check_data_protection():

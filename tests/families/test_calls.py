@@ -195,8 +195,9 @@ def grow(cast, count):
 # Reading the session (1) and renewing it (3: the update in a savepoint), the user (1), the second
 # factor's device (1), the navigation bar (1); the family (1); the panel: people, their
 # relationships, the last call, the carer last spoken with (4); recording the view (1); the form:
-# who we spoke with, support categories, who may own the follow-up (3).
-CALL_FORM_QUERIES = 16
+# who we spoke with, support categories, who may own the follow-up (3); the parts other apps add
+# (families.call_parts): the ratings' parents due to be asked again (1).
+CALL_FORM_QUERIES = 17
 
 
 @pytest.mark.parametrize("count", [1, 10])

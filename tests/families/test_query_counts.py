@@ -77,16 +77,16 @@ def test_pinned_query_counts(cast, key_worker_client, django_assert_num_queries)
     renewing the session (2), loading the user (1) and the second factor's device (1), and the navigation bar's unread
     notifications and "manages a team" (1, deadlines.context_processors)."""
     add_family_detail(cast, 3)
-    # 18 for the page (its calls are read by the timeline only; 1 for what was shared without consent,
+    # 20 for the page (its calls are read by the timeline only; 1 for what was shared without consent,
     # 1 for its referrals, 2 for missing episodes: children missing now, and each child's recent
     # count, 1 for the children's safety plans, 1 to ask whether this person may see the
-    # intelligence log), 1 to record the view; and
-    # 18 for the timeline, its main body (calls, their support categories and calls moved here or
+    # intelligence log, 2 for the parents' ratings and their next check-ins), 1 to record the view; and
+    # 19 for the timeline, its main body (calls, their support categories and calls moved here or
     # away 3, follow-ups done 1, risk levels and team changes 2, overdue flags 1, referral milestones,
     # social workers, updates and escalations 4, plan versions 1, missing episodes 1, meetings and
-    # actions done or dropped 3, whether this person may see intelligence 1, and none for the flags'
-    # details and intelligence when there are none to show)
-    with django_assert_num_queries(42):
+    # actions done or dropped 3, parents' ratings 1, whether this person may see intelligence 1, and
+    # none for the flags' details and intelligence when there are none to show)
+    with django_assert_num_queries(45):
         key_worker_client.get(cast.family.get_absolute_url())
     # 1 of them to record, in one INSERT, which families the results showed
     with django_assert_num_queries(10):

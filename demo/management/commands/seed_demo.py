@@ -54,6 +54,9 @@ from families.models import (
 from families.postcodes import local_authority_for_postcode
 from meetings import services as meeting_services
 from meetings.models import Meeting, MeetingAction
+from outcomes import services as outcome_services
+from outcomes.deadline_kinds import CHECK_IN_EVERY_MONTHS
+from outcomes.models import CheckIn
 from referrals import services as referral_services
 from referrals.models import Milestone, ParentUpdate, Referral, SocialWorkerAllocation, ThresholdRule
 from safety_plans import intelligence, missing
@@ -459,6 +462,7 @@ class Command(BaseCommand):
             self._local_threshold()
             self._safety_work()
             self._meetings()
+            self._ratings(seed)
             self._legal_hold()
             self._past_retention()
             self._breaches()
@@ -744,6 +748,54 @@ class Command(BaseCommand):
                 elif due_in < 21:
                     meeting_services.action_chase(user=plo, action=action, chased_on=self.today - timedelta(days=3),
                                                   how="Rang the school office", expected_version=action.version)
+
+    def _ratings(self, seed):
+        """Parents' ratings over time, asked in their calls: first at the first call, then at a call
+        about every three months where the family has been supported long enough, and as support
+        ended in most closed families. Mostly better over time, some the same or worse; the question
+        about children's social care in a few. Recorded through the service, so each is audited and
+        its next check-in has a clock: some parents are overdue to be asked again. A random stream of
+        its own, so the rest of the demo is the same with or without it."""
+        rng = random.Random(f"ratings-{seed}")  # noqa: S311 - made-up demo data, not security
+        every = timedelta(days=round(CHECK_IN_EVERY_MONTHS * 30.4) - 10)
+        families = Family.objects.select_related("local_authority").prefetch_related("contacts__spoke_with",
+                                                                                    "contacts__worker")
+        for family in families.order_by("pk"):
+            if rng.random() < 0.15:
+                continue  # not asked yet
+            calls = sorted((c for c in family.contacts.all() if c.spoke_with and c.spoke_with.kind == "carer"),
+                           key=lambda c: c.occurred_at)
+            if not calls:
+                continue
+            asks_csc = rng.random() < 0.3
+            closing = family.status == Family.Status.CLOSED and rng.random() < 0.8
+            asked: dict[int, CheckIn] = {}
+            for number, call in enumerate(calls):
+                parent, last = call.spoke_with, asked.get(call.spoke_with.pk)
+                is_closing = closing and number == len(calls) - 1 and last is not None
+                due = last is None or call.occurred_at - datetime.combine(
+                    last.asked_on, time(12), tzinfo=self.tz) >= every
+                if not (due or is_closing):
+                    continue
+                scores = {}
+                for name in ("confidence", "understanding", "wellbeing", *(("csc_support",) if asks_csc else ())):
+                    before = getattr(last, name) if last else None
+                    if before is None:
+                        score = rng.choice((1, 2, 2, 3, 3))
+                    else:
+                        score = before + _weighted(rng, {2: 2, 1: 5, 0: 2, -1: 1})
+                    if score is not None and rng.random() < 0.05:
+                        score = None  # not asked, or the parent did not want to answer
+                    scores[name] = None if score is None else min(5, max(1, score))
+                if not any(value is not None for value in scores.values()):
+                    scores["wellbeing"] = 3
+                occasion = CheckIn.Occasion.CLOSURE if is_closing else CheckIn.Occasion.REVIEW
+                with set_actor(call.worker):
+                    asked[parent.pk] = outcome_services.check_in_record(
+                        user=call.worker, family=family, contact=call, check_in=CheckIn(
+                            parent=parent, asked_on=timezone.localdate(call.occurred_at), occasion=occasion, **scores,
+                        ),
+                    )
 
     def _legal_hold(self):
         """A legal hold on the Birmingham family whose intelligence went to the police: the

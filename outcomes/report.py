@@ -1,0 +1,461 @@
+"""The outcomes report: for the parents of a manager's teams (or of one team, or of the families
+living in one local authority), how their own ratings changed between their first rating and their
+latest one in a period, measure by measure (outcomes.measures).
+
+The rule (also shown on the page, in plain words):
+
+- A parent counts in a period when they had a check-in asked in it (London dates, both ends
+  included), in a family that now belongs to the teams chosen and, when one is chosen, lives in
+  the local authority chosen.
+- For each measure on its own, such a parent is exactly one of:
+  - **compared**: their latest rating in the period was asked on a later day than their first
+    rating ever (which may be from before the period). Their change is latest minus first, in
+    points of the 1 to 5 scale: above 0 improved, 0 stayed the same, below 0 got worse;
+  - **no later rating yet**: their first rating is in the period and nothing later is (left out
+    of the comparison, and counted);
+  - **no answer**: none of their check-ins in the period has an answer to this question (it was
+    not asked, or they chose not to answer; left out, and counted).
+- Only ratings asked with the questions as worded now (measures.QUESTIONS_VERSION) count: a
+  figure compares like with like.
+- The median change is the middle one of the compared parents' changes (halfway between the two
+  middle ones for an even number).
+- A percentage is always of the parents compared on that measure, and always shown with both
+  numbers: "31 of 36 (86%)".
+
+A fixed number of queries whatever the number of parents: for each measure one query counts the
+parents of each outcome and each change (−4 to +4), grouped in the database, so the rows read are
+at most eleven per measure; the median is exact from those counts.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django import forms
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.utils import dateformat, timezone
+
+from core.forms import PlainTextMixin, UKDateField
+from families.models import Family, LocalAuthority, Person, Team
+from outcomes.measures import MEASURES, QUESTIONS_VERSION, SCALE, Measure
+from outcomes.models import CheckIn
+
+MAX_PERIOD_DAYS = 5 * 366
+LARGEST_CHANGE = SCALE[-1] - SCALE[0]
+CHANGES = tuple(range(-LARGEST_CHANGE, LARGEST_CHANGE + 1))
+
+COMPARED, FIRST_ONLY, NOT_ANSWERED = "compared", "first only", "not answered"
+
+
+def percent_of(count: int, total: int) -> int:
+    """``count`` as a whole percentage of ``total``, halves rounded up (7 of 8 is 88)."""
+    return (200 * count + total) // (2 * total)
+
+
+def count_of(count: int, total: int) -> str:
+    """The only way the report writes a percentage: with the numbers it is of, "31 of 36 (86%)"."""
+    if not total:
+        return f"{count} of {total}"
+    return f"{count} of {total} ({percent_of(count, total)}%)"
+
+
+def parents_in_words(count: int) -> str:
+    return f"{count} parent{'' if count == 1 else 's'}"
+
+
+def points_in_words(change: float | None) -> str:
+    """A change on the scale as said aloud: "up 1 point", "down 0.5 points", "no change"."""
+    if change is None:
+        return "no parents to compare"
+    if change == 0:
+        return "no change"
+    size = abs(change)
+    number = f"{size:g}"
+    return f"{'up' if change > 0 else 'down'} {number} point{'' if size == 1 else 's'}"
+
+
+def median_of(changes: dict[int, int]) -> float | None:
+    """The exact median of the changes counted in ``changes`` (change in points: parents)."""
+    total = sum(changes.values())
+    if not total:
+        return None
+    wanted = ((total - 1) // 2, total // 2)  # the middle one, or the two middle ones
+    found = []
+    seen = 0
+    for change in sorted(changes):
+        seen += changes[change]
+        while len(found) < 2 and wanted[len(found)] < seen:
+            found.append(change)
+    middle = (found[0] + found[1]) / 2
+    return int(middle) if middle == int(middle) else middle
+
+
+@dataclass(frozen=True)
+class MeasureFigures:
+    """One measure's figures for one period and scope."""
+
+    measure: Measure
+    changes: dict[int, int]  # change in points (latest minus first): parents compared, every change in CHANGES
+    first_only: int = 0  # first rated in the period, nothing later yet: left out
+    not_answered: int = 0  # no answer to this question in the period: left out
+
+    @property
+    def compared(self) -> int:
+        return sum(self.changes.values())
+
+    @property
+    def parents(self) -> int:
+        return self.compared + self.first_only + self.not_answered
+
+    @property
+    def improved(self) -> int:
+        return sum(parents for change, parents in self.changes.items() if change > 0)
+
+    @property
+    def same(self) -> int:
+        return self.changes.get(0, 0)
+
+    @property
+    def worse(self) -> int:
+        return sum(parents for change, parents in self.changes.items() if change < 0)
+
+    @property
+    def improved_in_words(self) -> str:
+        return count_of(self.improved, self.compared)
+
+    @property
+    def same_in_words(self) -> str:
+        return count_of(self.same, self.compared)
+
+    @property
+    def worse_in_words(self) -> str:
+        return count_of(self.worse, self.compared)
+
+    @property
+    def median_change(self) -> float | None:
+        return median_of(self.changes)
+
+    @property
+    def median_in_words(self) -> str:
+        return points_in_words(self.median_change)
+
+    @property
+    def first_only_in_words(self) -> str:
+        if self.first_only == 1:
+            return "1 parent has no later rating yet"
+        return f"{self.first_only} parents have no later rating yet"
+
+    @property
+    def not_answered_in_words(self) -> str:
+        verb = "was" if self.not_answered == 1 else "were"
+        return (f"{parents_in_words(self.not_answered)} {verb} not asked this question, or did not answer it, "
+                "in the period")
+
+    @property
+    def distribution(self) -> list[tuple[str, int]]:
+        """Parents by change, from most worse to most improved, for the table's detail."""
+        return [(f"{change:+d}" if change else "0", self.changes.get(change, 0)) for change in CHANGES]
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+    def __str__(self):
+        return f"{dateformat.format(self.start, 'j F Y')} to {dateformat.format(self.end, 'j F Y')}"
+
+
+@dataclass(frozen=True)
+class OutcomesReport:
+    """What the page, its printable layout and its CSV show."""
+
+    period: Period
+    now: datetime
+    measures: list[MeasureFigures]
+    team: tuple[int, str] | None = None  # the team chosen, else all the manager's teams
+    local_authority: tuple[int, str] | None = None  # the local authority chosen, else all
+
+    @property
+    def parents(self) -> int:
+        """Parents with a check-in in the period (the same for every measure)."""
+        return self.measures[0].parents if self.measures else 0
+
+    @property
+    def scope_in_words(self) -> str:
+        teams = self.team[1] if self.team else "all your teams"
+        where = f", living in {self.local_authority[1]}" if self.local_authority else ""
+        return f"{teams}{where}"
+
+    @property
+    def query(self) -> str:
+        """The choices as a query string, for the links to the CSV and the printable layout."""
+        query = f"start={self.period.start:%Y-%m-%d}&end={self.period.end:%Y-%m-%d}"
+        if self.team:
+            query += f"&team={self.team[0]}"
+        if self.local_authority:
+            query += f"&local_authority={self.local_authority[0]}"
+        return query
+
+
+def _figures_for(parents, measure: Measure, start: date, end: date) -> MeasureFigures:
+    """One query: the parents of ``parents`` counted by outcome and change on ``measure``."""
+    answered = CheckIn.objects.filter(
+        parent=OuterRef("pk"), questions_version=QUESTIONS_VERSION, **{f"{measure.field}__isnull": False}
+    ).order_by()
+    first = answered.filter(asked_on__lte=end).order_by("asked_on", "pk")
+    latest = answered.filter(asked_on__gte=start, asked_on__lte=end).order_by("-asked_on", "-pk")
+    compared = Q(latest_on__gt=F("first_on"))
+    rows = (
+        parents.annotate(
+            first_on=Subquery(first.values("asked_on")[:1]),
+            first_score=Subquery(first.values(measure.field)[:1]),
+            latest_on=Subquery(latest.values("asked_on")[:1]),
+            latest_score=Subquery(latest.values(measure.field)[:1]),
+        )
+        .annotate(
+            outcome=Case(
+                When(compared, then=Value(COMPARED)),
+                When(latest_on__isnull=False, then=Value(FIRST_ONLY)),
+                default=Value(NOT_ANSWERED),
+            ),
+            change=Case(
+                When(compared, then=F("latest_score") - F("first_score")), default=None, output_field=IntegerField()
+            ),
+        )
+        .order_by()
+        .values("outcome", "change")
+        .annotate(parents=Count("pk"))
+    )
+    changes = dict.fromkeys(CHANGES, 0)
+    left_out = {FIRST_ONLY: 0, NOT_ANSWERED: 0}
+    for row in rows:
+        if row["outcome"] == COMPARED:
+            changes[row["change"]] += row["parents"]
+        else:
+            left_out[row["outcome"]] += row["parents"]
+    return MeasureFigures(measure=measure, changes=changes, first_only=left_out[FIRST_ONLY],
+                          not_answered=left_out[NOT_ANSWERED])
+
+
+def outcomes_report(*, team_ids: list[int], period: tuple[date, date], now: datetime,
+                    team: tuple[int, str] | None = None,
+                    local_authority: tuple[int, str] | None = None) -> OutcomesReport:
+    """The figures for the parents of the families of ``team_ids`` (narrowed to ``team`` and to the
+    families living in ``local_authority`` when given: (id, name)) with a check-in in ``period``
+    (London dates, inclusive). One query per measure."""
+    start, end = period
+    teams = [team[0]] if team else team_ids
+    families = Family.objects.filter(team_id__in=teams)
+    if local_authority:
+        families = families.filter(local_authority_id=local_authority[0])
+    rated_in_period = CheckIn.objects.filter(
+        asked_on__gte=start, asked_on__lte=end, questions_version=QUESTIONS_VERSION
+    ).values("parent_id")
+    parents = Person.objects.filter(family__in=families, pk__in=rated_in_period)
+    return OutcomesReport(
+        period=Period(start, end), now=now, team=team, local_authority=local_authority,
+        measures=[_figures_for(parents, measure, start, end) for measure in MEASURES],
+    )
+
+
+# ------------------------------------------------------------------ the CSV
+
+CSV_HEADER = [
+    "Ratings from", "to", "Figures as of", "Team", "Local authority", "Measure", "Question",
+    "Parents with a check-in in the period", "Parents compared (a first and a later rating)",
+    "Improved", "Improved (% of the parents compared)",
+    "Stayed the same", "Stayed the same (% of the parents compared)",
+    "Got worse", "Got worse (% of the parents compared)",
+    "Median change in points (latest minus first)",
+    "Left out: first rating in the period, no later one yet",
+    "Left out: not asked or not answered in the period",
+    *(f"Parents whose rating changed by {change:+d}" if change else "Parents whose rating did not change"
+      for change in CHANGES),
+]
+
+
+def csv_rows(report: OutcomesReport) -> list[list]:
+    """One row per measure under CSV_HEADER. Each percentage has its numbers in the same row. Team
+    and authority names are as people typed them: the view passes every cell through safe_cell."""
+    as_of = timezone.localtime(report.now)
+    rows = []
+    for figures in report.measures:
+        compared = figures.compared
+
+        def percent(count, compared=compared):
+            return percent_of(count, compared) if compared else ""
+
+        median = figures.median_change
+        rows.append([
+            f"{report.period.start:%d/%m/%Y}", f"{report.period.end:%d/%m/%Y}", f"{as_of:%d/%m/%Y %H:%M}",
+            report.team[1] if report.team else "All", report.local_authority[1] if report.local_authority else "All",
+            figures.measure.label, figures.measure.question, figures.parents, compared,
+            figures.improved, percent(figures.improved), figures.same, percent(figures.same),
+            figures.worse, percent(figures.worse), "" if median is None else median,
+            figures.first_only, figures.not_answered,
+            *(figures.changes.get(change, 0) for change in CHANGES),
+        ])
+    return rows
+
+
+# ------------------------------------------------------------------ the chart
+
+
+@dataclass(frozen=True)
+class Segment:
+    kind: str  # "improved", "same" or "worse"
+    parents: int
+    x: float
+    width: float
+    fill: str
+
+    @property
+    def text_x(self):
+        return round(self.x + self.width / 2, 1)
+
+    @property
+    def labelled(self) -> bool:
+        """Wide enough for its number inside it."""
+        return self.width >= 28
+
+
+@dataclass(frozen=True)
+class StackedBar:
+    label: str
+    n: int
+    y: int
+    segments: list[Segment]
+
+    @property
+    def text_y(self):
+        return self.y + StackedBarChart.bar_height - 8
+
+    @property
+    def label_x(self):
+        return StackedBarChart.label_width - 8
+
+    @property
+    def value_x(self):
+        return StackedBarChart.label_width + StackedBarChart.plot_width + 8
+
+
+# Dark enough against white for the bars, and for white numbers inside them.
+FILLS = {"improved": "#1b5e20", "same": "#5c636a", "worse": "#9a3412"}
+
+
+@dataclass(frozen=True)
+class StackedBarChart:
+    """Improved, the same and worse, as shares of each measure's parents compared: one bar per
+    measure, drawn on the server as inline SVG (no script). The legend is text above the bars."""
+
+    bar_height = 28
+    gap = 12
+    top = 36  # room for the legend
+    label_width = 300
+    plot_width = 380
+    value_width = 120
+
+    bars: list[StackedBar] = field(default_factory=list)
+
+    @property
+    def width(self):
+        return self.label_width + self.plot_width + self.value_width
+
+    @property
+    def height(self):
+        return self.top + len(self.bars) * (self.bar_height + self.gap)
+
+    @property
+    def legend(self):
+        """(label, fill, x of the swatch, x of the words)."""
+        return [
+            (label, FILLS[kind], self.label_width + offset, self.label_width + offset + 20)
+            for kind, label, offset in (("improved", "Improved", 0), ("same", "Stayed the same", 110),
+                                        ("worse", "Got worse", 270))
+        ]
+
+
+def outcomes_chart(report: OutcomesReport) -> StackedBarChart | None:
+    """A bar for each measure with parents compared; None when no measure has any."""
+    with_parents = [figures for figures in report.measures if figures.compared]
+    if not with_parents:
+        return None
+    step = StackedBarChart.bar_height + StackedBarChart.gap
+    bars = []
+    for index, figures in enumerate(with_parents):
+        segments, x = [], float(StackedBarChart.label_width)
+        for kind, parents in (("improved", figures.improved), ("same", figures.same), ("worse", figures.worse)):
+            width = round(parents / figures.compared * StackedBarChart.plot_width, 1)
+            if width:
+                segments.append(Segment(kind=kind, parents=parents, x=round(x, 1), width=width, fill=FILLS[kind]))
+            x += width
+        bars.append(StackedBar(label=figures.measure.label, n=figures.compared,
+                               y=StackedBarChart.top + index * step, segments=segments))
+    return StackedBarChart(bars=bars)
+
+
+# ------------------------------------------------------------------ the choices
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The last twelve months: from the first day of this month a year ago, to today."""
+    return date(today.year - 1, today.month, 1), today
+
+
+def team_choices(team_ids: list[int]) -> list[tuple[int, str]]:
+    """The teams a manager may choose from: their own (one query)."""
+    return list(Team.objects.filter(pk__in=team_ids).order_by("name", "pk").values_list("pk", "name"))
+
+
+def authority_choices(team_ids: list[int]) -> list[tuple[int, str]]:
+    """The local authorities where families of those teams live (one query, on the authorities)."""
+    lived_in = Family.objects.filter(team_id__in=team_ids, local_authority__isnull=False).values("local_authority_id")
+    return list(LocalAuthority.objects.filter(pk__in=lived_in).order_by("name", "pk").values_list("pk", "name"))
+
+
+class OutcomesReportForm(PlainTextMixin, forms.Form):
+    start = UKDateField(label="Check-ins from", name="the start of the period")
+    end = UKDateField(label="to", name="the end of the period")
+    team = forms.TypedChoiceField(label="Team", required=False, coerce=int, empty_value=None)
+    local_authority = forms.TypedChoiceField(label="Local authority the family lives in", required=False,
+                                             coerce=int, empty_value=None)
+
+    def __init__(self, *args, teams: list[tuple[int, str]], authorities: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", "All your teams"), *teams]
+        self.fields["local_authority"].choices = [("", "All local authorities"), *authorities]
+        self._names = {"team": dict(teams), "local_authority": dict(authorities)}
+        if not self.is_bound:
+            self.initial["start"], self.initial["end"] = default_period(timezone.localdate())
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", "The end of the period cannot be before its start.")
+            elif (end - start).days > MAX_PERIOD_DAYS:
+                self.add_error("start", "Choose a period of five years or less.")
+        return cleaned
+
+    def _valid(self) -> bool:
+        return self.is_bound and self.is_valid()
+
+    def period(self) -> tuple[date, date]:
+        """The chosen period, or the default one when none (or an impossible one) was chosen."""
+        if self._valid():
+            return self.cleaned_data["start"], self.cleaned_data["end"]
+        return default_period(timezone.localdate())
+
+    def _chosen(self, name) -> tuple[int, str] | None:
+        """(id, name) of the team or authority chosen; None for all, or when the form is not valid."""
+        if not self._valid() or self.cleaned_data.get(name) is None:
+            return None
+        chosen = self.cleaned_data[name]
+        return chosen, self._names[name][chosen]
+
+    def chosen_team(self) -> tuple[int, str] | None:
+        return self._chosen("team")
+
+    def chosen_local_authority(self) -> tuple[int, str] | None:
+        return self._chosen("local_authority")
