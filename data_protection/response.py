@@ -11,7 +11,6 @@ dates as people write them. Not the database's ids or versions, nor which member
 what (staff act for the charity, and their accounts are not the person's data).
 """
 
-import csv
 import io
 import json
 import zipfile
@@ -25,7 +24,7 @@ from django.utils.formats import date_format
 
 from core import pdf
 from core.audit import format_moment
-from core.spreadsheets import safe_cell
+from core.spreadsheets import write_rows
 from data_protection.models import SubjectAccessRequest, SubjectAccessWithholding
 from data_protection.selectors import SubjectAccessItem, gather
 from families.models import Challenge, Consent, Contact, Person
@@ -487,12 +486,8 @@ def reply_csv(reply: Reply) -> bytes:
     """UTF-8 with a byte order mark, so a spreadsheet reads names as written; every cell typed by a
     person is guarded against running as a formula (core.spreadsheets)."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for item in reply.items:
-        for field in item.fields:
-            writer.writerow([item.number, safe_cell(item.kind), item.date_text, safe_cell(field.label),
-                             safe_cell(field.value)])
+    write_rows(out, CSV_HEADER, ([item.number, item.kind, item.date_text, field.label, field.value]
+                                 for item in reply.items for field in item.fields))
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -1,9 +1,7 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +11,7 @@ from core import audit
 from core import selectors as core_selectors
 from core.errors import UserFixableError, saved
 from core.replica import reading_from_replica
-from core.spreadsheets import safe_cell
+from core.spreadsheets import csv_download
 from core.working_days import calendar_source, library_years
 from deadlines import calendar as calendar_changes
 from deadlines import outbox as outbox_service
@@ -73,6 +71,30 @@ def queue(request):
     )
 
 
+QUEUE_CSV_HEADER = [
+    "Family reference", "What is late", "Local authority", "Team", "Key worker", "Due date",
+    "Working days late", "Level", "Acknowledged by", "Acknowledged at", "Note",
+]
+
+
+def _queue_cells(row) -> list:
+    flag = row.flag
+    acknowledged_at = timezone.localtime(flag.acknowledged_at) if flag.acknowledged_at else None
+    return [
+        row.family.reference,
+        row.deadline.label,
+        row.authority_name,
+        row.family.team.name,
+        row.family.key_worker.full_name if row.family.key_worker else "",
+        f"{row.due_on:%d/%m/%Y}",
+        row.working_days_late,
+        flag.get_level_display(),
+        flag.acknowledged_by.full_name if flag.acknowledged_by else "",
+        f"{acknowledged_at:%d/%m/%Y %H:%M}" if acknowledged_at else "",
+        flag.acknowledgement_note,
+    ]
+
+
 @require_GET
 @login_required
 def queue_export(request):
@@ -88,40 +110,8 @@ def queue_export(request):
             return redirect(f"{reverse('deadlines:queue')}?{request.GET.urlencode()}")
         rows = selectors.queue_rows(filterset.qs, timezone.now())
     audit.record_reads((row.family for row in rows), kind=audit.Read.EXPORT, what="overdue queue")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="overdue-queue-{timezone.localdate():%Y-%m-%d}.csv"'
-    response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            "Family reference", "What is late", "Local authority", "Team", "Key worker", "Due date",
-            "Working days late", "Level", "Acknowledged by", "Acknowledged at", "Note",
-        ]
-    )
-    for row in rows:
-        flag = row.flag
-        acknowledged_at = timezone.localtime(flag.acknowledged_at) if flag.acknowledged_at else None
-        writer.writerow(
-            [
-                safe_cell(value)
-                for value in (
-                    row.family.reference,
-                    row.deadline.label,
-                    row.authority_name,
-                    row.family.team.name,
-                    row.family.key_worker.full_name if row.family.key_worker else "",
-                    f"{row.due_on:%d/%m/%Y}",
-                    row.working_days_late,
-                    flag.get_level_display(),
-                    flag.acknowledged_by.full_name if flag.acknowledged_by else "",
-                    f"{acknowledged_at:%d/%m/%Y %H:%M}" if acknowledged_at else "",
-                    flag.acknowledgement_note,
-                )
-            ]
-        )
-    return response
-
-
+    return csv_download(f"overdue-queue-{timezone.localdate():%Y-%m-%d}.csv", QUEUE_CSV_HEADER,
+                        (_queue_cells(row) for row in rows))
 
 
 @require_GET

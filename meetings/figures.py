@@ -32,6 +32,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from core import charts
 from core.forms import UKDateField
 from core.working_days import LONDON
 from meetings.models import MeetingAction
@@ -227,35 +228,18 @@ PARTS = [
 ]
 
 
-@dataclass(frozen=True)
-class Segment:
+@dataclass(frozen=True, kw_only=True)
+class ActionSegment(charts.Segment):
     label: str
     phrase: str
     count: int
     colour: str
-    x: float
-    width: float
 
 
-@dataclass(frozen=True)
-class StackedBar:
-    label: str
+@dataclass(frozen=True, kw_only=True)
+class ActionBar(charts.StackedBar):
     title: str  # the full label, when ``label`` is shortened to fit
     total: int
-    y: int
-    segments: list[Segment]
-
-    @property
-    def text_y(self):
-        return self.y + StackedBarChart.bar_height - 6
-
-    @property
-    def label_x(self):
-        return StackedBarChart.label_width - 8
-
-    @property
-    def value_x(self):
-        return round(StackedBarChart.label_width + sum(s.width for s in self.segments) + 6, 1)
 
 
 @dataclass(frozen=True)
@@ -274,28 +258,16 @@ class LegendEntry:
         return self.y + 11
 
 
+LEGEND_HEIGHT = 52  # two rows of three parts
+OUTCOME_CHART = charts.Layout(top=LEGEND_HEIGHT + 10, value_width=60)
+LABEL_CHARACTERS = 36
+
+
 @dataclass(frozen=True)
-class StackedBarChart:
-    """A horizontal stacked bar chart drawn on the server as inline SVG (no script), in the
-    delay figures' dimensions."""
+class OutcomeChart(charts.BarChart):
+    """The actions agreed per agency, split by what became of them, with a legend above the bars."""
 
-    bar_height = 24
-    gap = 10
-    label_width = 270
-    plot_width = 380
-    value_width = 60
-    legend_height = 52
-    label_characters = 36
-
-    bars: list[StackedBar] = field(default_factory=list)
-
-    @property
-    def width(self):
-        return self.label_width + self.plot_width + self.value_width
-
-    @property
-    def height(self):
-        return self.legend_height + len(self.bars) * (self.bar_height + self.gap) + self.gap
+    layout: charts.Layout = OUTCOME_CHART
 
     @property
     def legend(self) -> list[LegendEntry]:
@@ -310,14 +282,14 @@ def _shortened(text: str, characters: int) -> str:
     return text if len(text) <= characters else text[: characters - 1].rstrip() + "…"
 
 
-def outcome_chart(figures: list[ActionFigures]) -> StackedBarChart | None:
+def outcome_chart(figures: list[ActionFigures]) -> OutcomeChart | None:
     """One bar per row of ``figures``, as long as the actions agreed, split by what became of them.
     Bars are labelled with the agency, and its authority too when there is more than one."""
     if not figures:
         return None
     several_authorities = len({figure.local_authority for figure in figures}) > 1
     most = max(figure.agreed for figure in figures) or 1
-    step = StackedBarChart.bar_height + StackedBarChart.gap
+    layout = OUTCOME_CHART
     bars = []
     for index, figure in enumerate(figures):
         counts = {
@@ -329,24 +301,21 @@ def outcome_chart(figures: list[ActionFigures]) -> StackedBarChart | None:
         }
         title = f"{figure.agency}, {figure.local_authority}" if figure.agency else figure.local_authority
         label = title if several_authorities or not figure.agency else figure.agency
-        x = float(StackedBarChart.label_width)
-        segments = []
-        for key, part_label, phrase, colour in PARTS:
-            if counts[key]:
-                width = round(counts[key] / most * StackedBarChart.plot_width, 1)
-                segments.append(Segment(label=part_label, phrase=phrase, count=counts[key], colour=colour,
-                                        x=round(x, 1), width=width))
-                x += width
+        placed = layout.stacked(((part, counts[part[0]]) for part in PARTS), most)
         bars.append(
-            StackedBar(
-                label=_shortened(label, StackedBarChart.label_characters),
+            ActionBar(
+                label=_shortened(label, LABEL_CHARACTERS),
                 title=title,
                 total=figure.agreed,
-                y=StackedBarChart.legend_height + StackedBarChart.gap + index * step,
-                segments=segments,
+                y=layout.bar_y(index),
+                segments=[
+                    ActionSegment(label=part_label, phrase=phrase, count=counts[key], colour=colour, x=x, width=width)
+                    for (key, part_label, phrase, colour), x, width in placed
+                ],
+                layout=layout,
             )
         )
-    return StackedBarChart(bars=bars)
+    return OutcomeChart(bars=bars)
 
 
 # ------------------------------------------------------------------ the period

@@ -1,17 +1,15 @@
 """The accountability figures page and its CSV, for managers: the actions agreed at meetings
 about the families of the teams they manage."""
 
-import csv
-
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from core.replica import reading_from_replica
-from core.spreadsheets import safe_cell
+from core.spreadsheets import csv_download
 from families import permissions
 from meetings import figures
 from meetings.figures import MeetingPeriodForm
@@ -77,27 +75,21 @@ def accountability_figures_export(request):
     today = timezone.localdate()
     with reading_from_replica():
         result = figures.accountability_figures(team_ids=team_ids, start=start, end=end, today=today)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="accountability-figures-{start:%Y-%m-%d}-to-{end:%Y-%m-%d}.csv"'
-    )
-    response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
-    writer.writerow(CSV_HEADER)
     rows = [
         *((row.agency, row.local_authority, row) for row in result.by_agency),
         *((ALL_AGENCIES, row.local_authority, row) for row in result.by_local_authority),
     ]
     if result.total.agreed:
         rows.append((ALL_AGENCIES, result.total.local_authority, result.total))
-    for agency, authority, row in rows:
-        writer.writerow([
-            f"{start:%d/%m/%Y}", f"{end:%d/%m/%Y}", f"{today:%d/%m/%Y}", safe_cell(agency), safe_cell(authority),
+    return csv_download(f"accountability-figures-{start:%Y-%m-%d}-to-{end:%Y-%m-%d}.csv", CSV_HEADER, (
+        [
+            f"{start:%d/%m/%Y}", f"{end:%d/%m/%Y}", f"{today:%d/%m/%Y}", agency, authority,
             row.agreed, row.done_on_time, row.done_late, row.open, row.open_past_date, row.open_without_date,
             _number(row.median_days_open), _number(row.longest_days_open), row.dropped,
             _number(row.share_on_time_percent), row.outcome_known,
-        ])
-    return response
+        ]
+        for agency, authority, row in rows
+    ))
 
 
 def _number(value):

@@ -27,13 +27,14 @@ parents of each outcome and each change (−4 to +4), grouped in the database, s
 at most eleven per measure; the median is exact from those counts.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django import forms
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.utils import dateformat, timezone
 
+from core import charts
 from core.forms import PlainTextMixin, UKDateField
 from families.models import Family, LocalAuthority, Person, Team
 from outcomes.measures import MEASURES, QUESTIONS_VERSION, SCALE, Measure
@@ -301,17 +302,11 @@ def csv_rows(report: OutcomesReport) -> list[list]:
 # ------------------------------------------------------------------ the chart
 
 
-@dataclass(frozen=True)
-class Segment:
+@dataclass(frozen=True, kw_only=True)
+class ShareSegment(charts.Segment):
     kind: str  # "improved", "same" or "worse"
     parents: int
-    x: float
-    width: float
     fill: str
-
-    @property
-    def text_x(self):
-        return round(self.x + self.width / 2, 1)
 
     @property
     def labelled(self) -> bool:
@@ -319,51 +314,24 @@ class Segment:
         return self.width >= 28
 
 
-@dataclass(frozen=True)
-class StackedBar:
-    label: str
+@dataclass(frozen=True, kw_only=True)
+class MeasureBar(charts.StackedBar):
     n: int
-    y: int
-    segments: list[Segment]
-
-    @property
-    def text_y(self):
-        return self.y + StackedBarChart.bar_height - 8
-
-    @property
-    def label_x(self):
-        return StackedBarChart.label_width - 8
-
-    @property
-    def value_x(self):
-        return StackedBarChart.label_width + StackedBarChart.plot_width + 8
 
 
 # Dark enough against white for the bars, and for white numbers inside them.
 FILLS = {"improved": "#1b5e20", "same": "#5c636a", "worse": "#9a3412"}
+# The legend is text above the bars; every bar's "of n compared" lines up after the plot.
+OUTCOMES_CHART = charts.Layout(bar_height=28, gap=12, top=36, label_width=300, value_width=120, baseline=8,
+                               value_gap=8, values_after_plot=True)
 
 
 @dataclass(frozen=True)
-class StackedBarChart:
+class OutcomesChart(charts.BarChart):
     """Improved, the same and worse, as shares of each measure's parents compared: one bar per
-    measure, drawn on the server as inline SVG (no script). The legend is text above the bars."""
+    measure."""
 
-    bar_height = 28
-    gap = 12
-    top = 36  # room for the legend
-    label_width = 300
-    plot_width = 380
-    value_width = 120
-
-    bars: list[StackedBar] = field(default_factory=list)
-
-    @property
-    def width(self):
-        return self.label_width + self.plot_width + self.value_width
-
-    @property
-    def height(self):
-        return self.top + len(self.bars) * (self.bar_height + self.gap)
+    layout: charts.Layout = OUTCOMES_CHART
 
     @property
     def legend(self):
@@ -375,23 +343,23 @@ class StackedBarChart:
         ]
 
 
-def outcomes_chart(report: OutcomesReport) -> StackedBarChart | None:
+def outcomes_chart(report: OutcomesReport) -> OutcomesChart | None:
     """A bar for each measure with parents compared; None when no measure has any."""
     with_parents = [figures for figures in report.measures if figures.compared]
     if not with_parents:
         return None
-    step = StackedBarChart.bar_height + StackedBarChart.gap
+    layout = OUTCOMES_CHART
     bars = []
     for index, figures in enumerate(with_parents):
-        segments, x = [], float(StackedBarChart.label_width)
-        for kind, parents in (("improved", figures.improved), ("same", figures.same), ("worse", figures.worse)):
-            width = round(parents / figures.compared * StackedBarChart.plot_width, 1)
-            if width:
-                segments.append(Segment(kind=kind, parents=parents, x=round(x, 1), width=width, fill=FILLS[kind]))
-            x += width
-        bars.append(StackedBar(label=figures.measure.label, n=figures.compared,
-                               y=StackedBarChart.top + index * step, segments=segments))
-    return StackedBarChart(bars=bars)
+        outcomes = (("improved", figures.improved), ("same", figures.same), ("worse", figures.worse))
+        placed = layout.stacked((((kind, parents), parents) for kind, parents in outcomes), figures.compared)
+        segments = [
+            ShareSegment(kind=kind, parents=parents, x=x, width=width, fill=FILLS[kind])
+            for (kind, parents), x, width in placed
+        ]
+        bars.append(MeasureBar(label=figures.measure.label, n=figures.compared, y=layout.bar_y(index),
+                               segments=segments, layout=layout))
+    return OutcomesChart(bars=bars)
 
 
 # ------------------------------------------------------------------ the choices

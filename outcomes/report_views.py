@@ -1,16 +1,14 @@
 """The outcomes report's page, printable layout and CSV (outcomes.report has the figures and the rule)."""
 
-import csv
-
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from core.replica import reading_from_replica
-from core.spreadsheets import safe_cell
+from core.spreadsheets import csv_download
 from families import permissions
 from outcomes import report as outcomes
 
@@ -52,14 +50,6 @@ def outcomes_report_export(request):
     form, report = _report(request)
     if form.is_bound and not form.is_valid():
         return redirect(f"{reverse('outcomes:report')}?{request.GET.urlencode()}")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     period = report.period
-    response["Content-Disposition"] = (
-        f'attachment; filename="outcomes-{period.start:%Y-%m-%d}-to-{period.end:%Y-%m-%d}.csv"'
-    )
-    response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
-    writer.writerow(outcomes.CSV_HEADER)
-    for row in outcomes.csv_rows(report):
-        writer.writerow([safe_cell(cell) for cell in row])
-    return response
+    return csv_download(f"outcomes-{period.start:%Y-%m-%d}-to-{period.end:%Y-%m-%d}.csv",
+                        outcomes.CSV_HEADER, outcomes.csv_rows(report))

@@ -31,6 +31,7 @@ from django import forms
 from django.db.models import Count, Q
 from django.utils import dateformat, timezone
 
+from core import charts
 from core.forms import PlainTextMixin, UKDateField
 from core.working_days import LONDON, working_days_between
 from referrals.models import Milestone, MilestoneRecord, Referral
@@ -362,53 +363,16 @@ def csv_rows(report: DelayReport) -> list[list]:
 # ------------------------------------------------------------------ the chart
 
 
-@dataclass(frozen=True)
-class Bar:
-    label: str
+DECISION_CHART = charts.Layout()  # the default dimensions, with room for "more than N" after a bar
+
+
+@dataclass(frozen=True, kw_only=True)
+class DelayBar(charts.Bar):
     value: str  # "12", or "more than 40" for a median not reached
     reached: bool
-    y: int
-    width: float  # in the chart's units; 0 draws no bar
-
-    @property
-    def text_y(self):
-        return self.y + BarChart.bar_height - 6
-
-    @property
-    def label_x(self):
-        return BarChart.label_width - 8
-
-    @property
-    def value_x(self):
-        return round(BarChart.label_width + self.width + 6, 1)
 
 
-@dataclass(frozen=True)
-class BarChart:
-    """A horizontal bar chart drawn on the server as inline SVG (no script)."""
-
-    bar_height = 24
-    gap = 10
-    label_width = 270
-    plot_width = 380
-    value_width = 110
-
-    bars: list[Bar] = field(default_factory=list)
-
-    @property
-    def width(self):
-        return self.label_width + self.plot_width + self.value_width
-
-    @property
-    def height(self):
-        return len(self.bars) * (self.bar_height + self.gap) + self.gap
-
-    @property
-    def plot_x(self):
-        return self.label_width
-
-
-def decision_chart(figures: list[AuthorityFigures]) -> BarChart | None:
+def decision_chart(figures: list[AuthorityFigures]) -> charts.BarChart | None:
     """Median working days from referral to decision, one bar per authority with referrals in the
     period. A median not reached is drawn to the longest wait so far, its value "more than N"."""
     with_figure = [figure for figure in figures if figure.to_decision is not None]
@@ -420,19 +384,21 @@ def decision_chart(figures: list[AuthorityFigures]) -> BarChart | None:
         return median.time if median.reached else median.longest_follow_up
 
     longest = max(days(figure) for figure in with_figure) or 1
-    step = BarChart.bar_height + BarChart.gap
-    return BarChart(
+    layout = DECISION_CHART
+    return charts.BarChart(
+        layout=layout,
         bars=[
-            Bar(
+            DelayBar(
                 label=figure.name,
                 value=str(figure.to_decision.median.time) if figure.to_decision.median.reached
                 else f"more than {figure.to_decision.median.longest_follow_up}",
                 reached=figure.to_decision.median.reached,
-                y=BarChart.gap + index * step,
-                width=round(days(figure) / longest * BarChart.plot_width, 1),
+                y=layout.bar_y(index),
+                width=layout.length(days(figure), longest),
+                layout=layout,
             )
             for index, figure in enumerate(with_figure)
-        ]
+        ],
     )
 
 

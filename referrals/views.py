@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -12,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core import audit
 from core.errors import UserFixableError, saved
 from core.replica import reading_from_replica
-from core.spreadsheets import safe_cell
+from core.spreadsheets import csv_download
 from core.working_days import calendar_source
 from deadlines.selectors import flag_for_manager
 from families import consent, permissions
@@ -358,14 +356,6 @@ def delay_figures_export(request):
     form, report = _delay_report(request)
     if form.is_bound and not form.is_valid():
         return redirect(f"{reverse('referrals:figures')}?{request.GET.urlencode()}")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     period = report.period
-    response["Content-Disposition"] = (
-        f'attachment; filename="delay-figures-{period.start:%Y-%m-%d}-to-{period.end:%Y-%m-%d}.csv"'
-    )
-    response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
-    writer.writerow(figures.CSV_HEADER)
-    for row in figures.csv_rows(report):
-        writer.writerow([safe_cell(cell) for cell in row])
-    return response
+    return csv_download(f"delay-figures-{period.start:%Y-%m-%d}-to-{period.end:%Y-%m-%d}.csv",
+                        figures.CSV_HEADER, figures.csv_rows(report))

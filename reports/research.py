@@ -39,7 +39,6 @@ referral milestones, outcome check-ins); grouping and generalising are done in P
 rows, a few passes over each.
 """
 
-import csv
 import io
 import secrets
 import zipfile
@@ -56,7 +55,7 @@ from django.utils import dateformat, timezone
 
 from core import audit
 from core.errors import UserFixableError
-from core.spreadsheets import safe_cell
+from core.spreadsheets import write_rows
 from core.working_days import LONDON, working_days_between
 from families.models import Contact, Family, LocalAuthority, Nation, Person, SupportCategory, Team
 from outcomes.measures import MEASURES
@@ -596,10 +595,7 @@ class Made:
 
     def csv_text(self) -> str:
         out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(self.header)
-        for row in self.rows:
-            writer.writerow([safe_cell(cell) for cell in row])
+        write_rows(out, self.header, self.rows)
         return out.getvalue()
 
     def readme_text(self) -> str:

@@ -1,18 +1,16 @@
 """The service report for funders, its printable layout (a page per area) and its CSV, for managers
 and administrators: counts of the families of the teams they manage, never a family named."""
 
-import csv
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from core.replica import reading_from_replica
-from core.spreadsheets import safe_cell
+from core.spreadsheets import csv_download
 from families import permissions
 from families.models import Team
 from reports import service
@@ -61,13 +59,5 @@ def service_report_export(request):
     if report is None:
         return redirect(f"{reverse('reports:service')}?{request.GET.urlencode()}")
     period = report.period
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="service-report-{period.start:%Y-%m-%d}-to-{period.end:%Y-%m-%d}.csv"'
-    )
-    response["Cache-Control"] = "no-store"
-    writer = csv.writer(response)
-    writer.writerow(service.CSV_HEADER)
-    for row in service.csv_rows(report):
-        writer.writerow([safe_cell(cell) for cell in row])
-    return response
+    return csv_download(f"service-report-{period.start:%Y-%m-%d}-to-{period.end:%Y-%m-%d}.csv",
+                        service.CSV_HEADER, service.csv_rows(report))
