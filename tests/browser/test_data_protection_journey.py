@@ -110,6 +110,7 @@ def test_an_administrator_answers_a_subject_access_request_with_one_item_withhel
     page.get_by_label("Details of the check").fill("Rang her back on the mobile number we hold.")
     fill_date(page, "Date received", timezone.localdate())
     page.get_by_role("button", name="Record the request").click()
+    page.wait_for_url("**/data-protection/subject-access/*/")  # recorded: its review screen
     request = SubjectAccessRequest.objects.get(family=cast.family)
     page.wait_for_url(f"**/data-protection/subject-access/{request.pk}/")
 

@@ -52,9 +52,12 @@ def test_the_call_form_asks_the_questions_with_not_asked_chosen(cast, family, ke
         assert f'name="ratings-{measure.field}" value="5"' in html
     # A group of native radio buttons under the question as its legend: arrow keys move within it.
     assert re.search(r"<fieldset[^>]*>\s*<legend[^>]*>How confident do you feel", html)
-    # After the follow-up, before the call's details.
-    assert html.index('name="follow_up-description"') < html.index('name="ratings-confidence"')
-    assert html.index('name="ratings-csc_support"') < html.index('name="contact-support_given"')
+    # After the call's own fields (the note, the follow-up, the support given, the details), just
+    # before the button: the keyboard path through a call stays as it was, and the ratings are there
+    # for the calls that ask them.
+    assert html.index('name="contact-support_given"') < html.index('name="ratings-confidence"')
+    assert html.index('name="contact-duration_minutes"') < html.index('name="ratings-confidence"')
+    assert html.index('name="ratings-csc_support"') < html.index('>Save call</button>')
 
 
 def test_a_due_check_in_is_named_above_the_questions(cast, family, key_worker_client):
