@@ -312,3 +312,43 @@ class VersionField(forms.IntegerField):
 
     def __init__(self, **kwargs):
         super().__init__(min_value=1, **kwargs)
+
+
+# ------------------------------------------------------------------ a period, for figures and reports
+
+# The longest period a figures page takes: five years.
+MAX_PERIOD_DAYS = 5 * 366
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The last twelve months: from the first day of this month a year ago, to today."""
+    return date(today.year - 1, today.month, 1), today
+
+
+class PeriodForm(PlainTextMixin, forms.Form):
+    """A period of at most five years, the last twelve months unless another is chosen: each figures
+    page and report extends it with its own labels and choices."""
+
+    start = UKDateField(label="From")
+    end = UKDateField(label="to")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["start"], self.initial["end"] = default_period(timezone.localdate())
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", "The end of the period cannot be before its start.")
+            elif (end - start).days > MAX_PERIOD_DAYS:
+                self.add_error("start", "Choose a period of five years or less.")
+        return cleaned
+
+    def period(self) -> tuple[date, date]:
+        """The chosen period, or the default one when none (or an impossible one) was chosen."""
+        if self.is_bound and self.is_valid():
+            return self.cleaned_data["start"], self.cleaned_data["end"]
+        return default_period(timezone.localdate())

@@ -33,10 +33,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from core import charts
-from core.forms import UKDateField
+from core.forms import PeriodForm, UKDateField
 from core.working_days import LONDON
 from meetings.models import MeetingAction
-from referrals.figures import PeriodForm
 
 NOT_RECORDED = "Not recorded"
 ALL_AUTHORITIES = "All local authorities"

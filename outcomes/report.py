@@ -35,12 +35,11 @@ from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery
 from django.utils import dateformat, timezone
 
 from core import charts
-from core.forms import PlainTextMixin, UKDateField
+from core.forms import PeriodForm, UKDateField
 from families.models import Family, LocalAuthority, Person, Team
 from outcomes.measures import MEASURES, QUESTIONS_VERSION, SCALE, Measure
 from outcomes.models import CheckIn
 
-MAX_PERIOD_DAYS = 5 * 366
 LARGEST_CHANGE = SCALE[-1] - SCALE[0]
 CHANGES = tuple(range(-LARGEST_CHANGE, LARGEST_CHANGE + 1))
 
@@ -365,11 +364,6 @@ def outcomes_chart(report: OutcomesReport) -> OutcomesChart | None:
 # ------------------------------------------------------------------ the choices
 
 
-def default_period(today: date) -> tuple[date, date]:
-    """The last twelve months: from the first day of this month a year ago, to today."""
-    return date(today.year - 1, today.month, 1), today
-
-
 def team_choices(team_ids: list[int]) -> list[tuple[int, str]]:
     """The teams a manager may choose from: their own (one query)."""
     return list(Team.objects.filter(pk__in=team_ids).order_by("name", "pk").values_list("pk", "name"))
@@ -381,7 +375,7 @@ def authority_choices(team_ids: list[int]) -> list[tuple[int, str]]:
     return list(LocalAuthority.objects.filter(pk__in=lived_in).order_by("name", "pk").values_list("pk", "name"))
 
 
-class OutcomesReportForm(PlainTextMixin, forms.Form):
+class OutcomesReportForm(PeriodForm):
     start = UKDateField(label="Check-ins from", name="the start of the period")
     end = UKDateField(label="to", name="the end of the period")
     team = forms.TypedChoiceField(label="Team", required=False, coerce=int, empty_value=None)
@@ -393,27 +387,9 @@ class OutcomesReportForm(PlainTextMixin, forms.Form):
         self.fields["team"].choices = [("", "All your teams"), *teams]
         self.fields["local_authority"].choices = [("", "All local authorities"), *authorities]
         self._names = {"team": dict(teams), "local_authority": dict(authorities)}
-        if not self.is_bound:
-            self.initial["start"], self.initial["end"] = default_period(timezone.localdate())
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end:
-            if end < start:
-                self.add_error("end", "The end of the period cannot be before its start.")
-            elif (end - start).days > MAX_PERIOD_DAYS:
-                self.add_error("start", "Choose a period of five years or less.")
-        return cleaned
 
     def _valid(self) -> bool:
         return self.is_bound and self.is_valid()
-
-    def period(self) -> tuple[date, date]:
-        """The chosen period, or the default one when none (or an impossible one) was chosen."""
-        if self._valid():
-            return self.cleaned_data["start"], self.cleaned_data["end"]
-        return default_period(timezone.localdate())
 
     def _chosen(self, name) -> tuple[int, str] | None:
         """(id, name) of the team or authority chosen; None for all, or when the form is not valid."""

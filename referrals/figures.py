@@ -27,18 +27,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django import forms
 from django.db.models import Count, Q
 from django.utils import dateformat, timezone
 
 from core import charts
-from core.forms import PlainTextMixin, UKDateField
+from core.forms import MAX_PERIOD_DAYS, PeriodForm, UKDateField
 from core.working_days import LONDON, working_days_between
 from referrals.models import Milestone, MilestoneRecord, Referral
 from referrals.survival import TimeToEvent, kaplan_meier
 
 PERCENTILE = 90
-MAX_PERIOD_DAYS = 5 * 366
 # The decisions after which an assessment is due (ThresholdRule.AppliesWhen.ASSESSMENT).
 DECISIONS_CALLING_FOR_ASSESSMENT = (Referral.Decision.CHILD_IN_NEED, Referral.Decision.CHILD_PROTECTION)
 
@@ -405,39 +403,10 @@ def decision_chart(figures: list[AuthorityFigures]) -> charts.BarChart | None:
 # ------------------------------------------------------------------ the period
 
 
-def default_period(today: date) -> tuple[date, date]:
-    """The last twelve months: from the first day of this month a year ago, to today."""
-    return date(today.year - 1, today.month, 1), today
-
-
-class PeriodForm(PlainTextMixin, forms.Form):
-    start = UKDateField(label="Referrals made from")
-    end = UKDateField(label="to")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial["start"], self.initial["end"] = default_period(timezone.localdate())
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end:
-            if end < start:
-                self.add_error("end", "The end of the period cannot be before its start.")
-            elif (end - start).days > MAX_PERIOD_DAYS:
-                self.add_error("start", "Choose a period of five years or less.")
-        return cleaned
-
-    def period(self) -> tuple[date, date]:
-        """The chosen period, or the default one when none (or an impossible one) was chosen."""
-        if self.is_bound and self.is_valid():
-            return self.cleaned_data["start"], self.cleaned_data["end"]
-        return default_period(timezone.localdate())
-
-
 class DelayFiguresForm(PeriodForm):
     """The period, and another one (optional) to compare it with."""
+
+    start = UKDateField(label="Referrals made from")
 
     compare_start = UKDateField(label="Compare with referrals made from", required=False,
                                 name="the start of the period to compare with")

@@ -4,9 +4,8 @@ from itertools import groupby
 
 from django import forms
 
-from core.forms import UKDateField
+from core.forms import PeriodForm
 from families.models import Family, LocalAuthority, Nation
-from referrals.figures import PeriodForm
 
 
 def authority_choices(team_ids: list[int]) -> list[tuple[str, list[tuple[int, str]]]]:
@@ -26,8 +25,6 @@ def authority_choices(team_ids: list[int]) -> list[tuple[str, list[tuple[int, st
 class ServiceReportForm(PeriodForm):
     """The period (the last twelve months unless chosen; five years at most) and the areas."""
 
-    start = UKDateField(label="From")
-    end = UKDateField(label="to")
     local_authorities = forms.TypedMultipleChoiceField(
         coerce=int, widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}), label="Local authorities",
         help_text="Each one chosen has its own page of figures; with more than one, a page for them all "
