@@ -33,19 +33,24 @@ import argparse
 import bisect
 import io
 import itertools
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import psycopg2
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-ROOT = Path(__file__).resolve().parent.parent
+from overdue_job import (  # noqa: E402 - the sibling script, found through the path set just above
+    admin_connection,
+    check_columns,
+    database_url,
+    load_average,
+    q,
+    setup_django,
+)
+
 TEAMS = 20
 CASEWORKERS_PER_TEAM = 10
 AUTHORITIES = 150
@@ -68,48 +73,16 @@ SURNAMES = ("Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", 
 # ------------------------------------------------------------------ databases, before Django
 
 
-def database_url():
-    parts = urlsplit(os.environ.get("DATABASE_URL", ""))
-    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        sys.exit("Refusing to run: DATABASE_URL must name a PostgreSQL database.")
-    name = parts.path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"Refusing to run: database {name!r} has no 'bench' in its name, and --prepare wipes it.")
-    return parts, name
-
-
 def recreate_database(parts, name):
     """Drop the database and create it empty (the audit trail's rows cannot be deleted, so wiping
     table by table is not possible once pages have been read)."""
-    admin = psycopg2.connect(
-        dbname="postgres", user=parts.username or None, password=parts.password or None,
-        host=parts.hostname or None, port=parts.port or None,
-    )
-    admin.autocommit = True
+    admin = admin_connection(parts)
     try:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
             cursor.execute(f'CREATE DATABASE "{name}"')
     finally:
         admin.close()
-
-
-def setup_django():
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pace_cases.settings")
-    os.environ.setdefault("DEBUG", "1")
-    os.environ.pop("REDIS_URL", None)
-    if "PACE_DATA_DIR" not in os.environ:
-        scratch = tempfile.TemporaryDirectory(prefix="pace-bench-")
-        os.environ["PACE_DATA_DIR"] = scratch.name
-        globals()["_scratch"] = scratch  # removed at exit
-    import django
-
-    django.setup()
-
-
-def load_average():
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 class Step:
@@ -128,18 +101,6 @@ class Step:
 
 
 # ------------------------------------------------------------------ preparing
-
-
-def q(name):
-    from django.db import connection
-
-    return connection.ops.quote_name(name)
-
-
-def check_columns(model, columns):
-    actual = [f.column for f in model._meta.concrete_fields]
-    if sorted(actual) != sorted(columns):
-        sys.exit(f"{model._meta.db_table} has columns {actual}; this script writes {columns}. Update it.")
 
 
 def copy_rows(cursor, model, columns, rows):
