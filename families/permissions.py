@@ -10,7 +10,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 
 from core import audit
@@ -127,6 +127,25 @@ def only_for(allowed):
             return view(request, *args, **kwargs)
 
         return login_required(checked)
+
+    return decorate
+
+
+def family_view(*methods):
+    """A view decorator for a family's pages: the view is called with the family (its local authority
+    loaded) in place of ``pk``. The family is found first (404, logged, for anyone outside its team),
+    then the method is checked, so a wrong method tells an outsider nothing."""
+
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def checked(request, pk, **kwargs):
+            family = family_for(request.user, pk, queryset=Family.objects.select_related("local_authority"))
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            return view(request, family, **kwargs)
+
+        return checked
 
     return decorate
 

@@ -8,11 +8,9 @@ the meeting, or shows the meeting's page again with the form and its message.
 """
 
 from dataclasses import dataclass
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,31 +18,12 @@ from django.utils import timezone
 from core import audit
 from core.errors import EditConflict, UserFixableError, add_to_form, saved
 from families import permissions
-from families.models import Family
 from meetings import selectors, services
 from meetings.forms import ActionChaseForm, ActionDoneForm, ActionDropForm, ActionForm, MeetingForm
 from meetings.models import Meeting, MeetingAction
 
 ACTION_CHANGED = ("Someone else changed this action while you had the page open, so that was not saved. "
                   "It is shown below as it is now: check it, then try again.")
-
-
-def _family_view(*methods):
-    """Find the family (404 for anyone outside its team) before the method is checked, so a wrong
-    method tells an outsider nothing."""
-
-    def decorate(view):
-        @login_required
-        @wraps(view)
-        def checked(request, pk, **kwargs):
-            family = permissions.family_for(request.user, pk, queryset=Family.objects.select_related("local_authority"))
-            if request.method not in methods:
-                return HttpResponseNotAllowed(methods)
-            return view(request, family, **kwargs)
-
-        return checked
-
-    return decorate
 
 
 def _meeting_or_404(family, meeting_pk) -> Meeting:
@@ -67,7 +46,7 @@ def _detail_url(meeting, anchor="actions", **query):
 # --------------------------------------------------------------- meetings
 
 
-@_family_view("GET")
+@permissions.family_view("GET")
 def meeting_list(request, family):
     audit.record_view(family)
     return render(request, "meetings/list.html", {
@@ -79,7 +58,7 @@ def _people(form):
     return {name: form.cleaned_data.get(name) or [] for name in ("children", "agencies", "professionals")}
 
 
-@_family_view("GET", "POST")
+@permissions.family_view("GET", "POST")
 def meeting_create(request, family):
     form = MeetingForm(request.POST or None, instance=Meeting(family=family), family=family)
     if request.method == "GET":
@@ -96,7 +75,7 @@ def meeting_create(request, family):
     return render(request, "meetings/form.html", {"family": family, "form": form, "title": "Record a meeting"})
 
 
-@_family_view("GET", "POST")
+@permissions.family_view("GET", "POST")
 def meeting_edit(request, family, meeting_pk):
     meeting = _meeting_or_404(family, meeting_pk)
     form = MeetingForm(request.POST or None, instance=meeting, family=family, initial={"version": meeting.version})
@@ -115,7 +94,7 @@ def meeting_edit(request, family, meeting_pk):
     })
 
 
-@_family_view("GET")
+@permissions.family_view("GET")
 def detail(request, family, meeting_pk):
     meeting = selectors.meeting_for_page(family, meeting_pk)
     if meeting is None:
@@ -226,7 +205,7 @@ def _after_change(request, family, meeting, message, *, focus_new=False):
     return redirect(_detail_url(meeting))
 
 
-@_family_view("POST")
+@permissions.family_view("POST")
 def action_add(request, family, meeting_pk):
     meeting = _meeting_or_404(family, meeting_pk)
     form = ActionForm(request.POST, family=family, meeting=meeting, auto_id="id_new_action_%s")
@@ -272,7 +251,7 @@ def _change_action(request, family, meeting_pk, action_pk, kind, change):
     return _refused(request, family, meeting, bound_pk=action.pk, bound_kind=kind, bound_form=form)
 
 
-@_family_view("POST")
+@permissions.family_view("POST")
 def action_done(request, family, meeting_pk, action_pk):
     def change(action, data):
         services.action_mark_done(user=request.user, action=action, done_on=data["done_on"],
@@ -282,7 +261,7 @@ def action_done(request, family, meeting_pk, action_pk):
     return _change_action(request, family, meeting_pk, action_pk, "done", change)
 
 
-@_family_view("POST")
+@permissions.family_view("POST")
 def action_drop(request, family, meeting_pk, action_pk):
     def change(action, data):
         services.action_drop(user=request.user, action=action, reason=data["dropped_reason"],
@@ -292,7 +271,7 @@ def action_drop(request, family, meeting_pk, action_pk):
     return _change_action(request, family, meeting_pk, action_pk, "drop", change)
 
 
-@_family_view("POST")
+@permissions.family_view("POST")
 def action_chase(request, family, meeting_pk, action_pk):
     def change(action, data):
         services.action_chase(user=request.user, action=action, chased_on=data["chased_on"], how=data["how"],
@@ -302,7 +281,7 @@ def action_chase(request, family, meeting_pk, action_pk):
     return _change_action(request, family, meeting_pk, action_pk, "chase", change)
 
 
-@_family_view("POST")
+@permissions.family_view("POST")
 def action_reopen(request, family, meeting_pk, action_pk):
     meeting = _meeting_or_404(family, meeting_pk)
     action = _action_or_404(meeting, action_pk)

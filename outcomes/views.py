@@ -4,46 +4,25 @@
 Every view first finds the family (families.permissions.family_for), so anyone outside the
 family's team gets 404 whatever the method; every page showing ratings records the read."""
 
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from core import audit
 from core.errors import saved
 from families import permissions
-from families.models import Family
 from outcomes import selectors, services
 from outcomes.forms import CheckInForm
 from outcomes.models import CheckIn
-
-
-def _family_view(*methods):
-    """Find the family (404 for anyone outside its team) before the method is checked, so a wrong
-    method tells an outsider nothing."""
-
-    def decorate(view):
-        @login_required
-        @wraps(view)
-        def checked(request, pk, **kwargs):
-            family = permissions.family_for(request.user, pk, queryset=Family.objects.select_related("local_authority"))
-            if request.method not in methods:
-                return HttpResponseNotAllowed(methods)
-            return view(request, family, **kwargs)
-
-        return checked
-
-    return decorate
 
 
 def _ratings_url(family):
     return f"{family.get_absolute_url()}#ratings-heading"
 
 
-@_family_view("GET")
+@permissions.family_view("GET")
 def check_in_list(request, family):
     parents = selectors.ratings_by_parent(family)
     audit.record_view(family)
@@ -51,7 +30,7 @@ def check_in_list(request, family):
     return render(request, "outcomes/check_in_list.html", {"family": family, "parents": parents})
 
 
-@_family_view("GET", "POST")
+@permissions.family_view("GET", "POST")
 def check_in_new(request, family):
     initial = {"asked_on": timezone.localdate()}
     chosen = request.GET.get("parent", "")
@@ -69,7 +48,7 @@ def check_in_new(request, family):
     })
 
 
-@_family_view("GET", "POST")
+@permissions.family_view("GET", "POST")
 def check_in_edit(request, family, check_in_pk):
     check_in = selectors.check_in_for(family, check_in_pk)
     if check_in is None:
