@@ -274,7 +274,7 @@ def load(n, seed, watermark):
     deadline_cols = ["id", "family_id", "subject_type_id", "subject_id", "kind", "label", "allowance", "nation",
                      "local_authority_id", "started_at", "due_at", "escalate_at", "met_at", "cancelled_at",
                      "closed_at", "created_at"]
-    flag_cols = ["id", "deadline_id", "family_id", "raised_at", "level", "escalate_at", "escalated_at",
+    flag_cols = ["id", "deadline_id", "family_id", "raised_at", "level", "due_at", "escalate_at", "escalated_at",
                  "acknowledged_at", "acknowledged_by_id", "acknowledgement_note", "resolved_at", "audience"]
     check_columns(Family, family_cols)
     check_columns(Referral, referral_cols)
@@ -330,7 +330,7 @@ def load(n, seed, watermark):
                         f"1 working day\tengland\t{authority.id}\t{at(s_started)}\t{at(s_due)}\t{at(s_escalate)}\t"
                         f"\\N\t{at(closed)}\t{at(closed)}\t{at(s_started)}\n"
                     )
-                    flags.append(f"{stale}\t{d}\t{i}\t{at(wm)}\t1\t{at(s_escalate)}\t\\N\t\\N\t\\N\t\t\\N\t3\n")
+                    flags.append(f"{stale}\t{d}\t{i}\t{at(wm)}\t1\t{at(s_due)}\t{at(s_escalate)}\t\\N\t\\N\t\\N\t\t\\N\t3\n")
             copy_rows(raw, family_table, family_cols, families)
             copy_rows(raw, referral_table, referral_cols, referrals)
             copy_rows(raw, deadline_table, deadline_cols, deadlines)
@@ -412,10 +412,11 @@ def bare_insert(now):
         cursor.execute(
             f"""
             INSERT INTO {q(OverdueFlag._meta.db_table)}
-                (deadline_id, family_id, raised_at, level, escalate_at, escalated_at, acknowledgement_note, audience)
+                (deadline_id, family_id, raised_at, level, due_at, escalate_at, escalated_at, acknowledgement_note,
+                 audience)
             SELECT d.id, d.family_id, %(now)s,
                    CASE WHEN d.escalate_at < %(now)s THEN %(escalated)s ELSE %(overdue)s END,
-                   d.escalate_at, CASE WHEN d.escalate_at < %(now)s THEN %(now)s END, '', 3
+                   d.due_at, d.escalate_at, CASE WHEN d.escalate_at < %(now)s THEN %(now)s END, '', 3
               FROM {q(Deadline._meta.db_table)} d
              WHERE d.met_at IS NULL AND d.cancelled_at IS NULL AND d.due_at < %(now)s
             """,  # noqa: S608 - table names from model metadata

@@ -144,11 +144,13 @@ def _keep_case_text_out(sender, instance, **kwargs):
 # --------------------------------------------------------------- writing entries
 
 
-def _new_entry(instance, *, action, actor, additional_data, changes=None, timestamp=None) -> LogEntry:
+def _new_entry(instance, *, action, actor, additional_data, changes=None, timestamp=None, pk=None,
+               context=None) -> LogEntry:
     """An entry as auditlog writes one, with the client's address and the correlation id from its
-    middleware, for the paths its signals never see (reads, events, bulk writes)."""
-    context = auditlog_value.get({})
-    pk = instance.pk
+    middleware, for the paths its signals never see (reads, events, bulk writes). ``instance``: the
+    record, or its model with ``pk``."""
+    context = auditlog_value.get({}) if context is None else context
+    pk = instance.pk if pk is None else pk
     return withhold_case_text(
         LogEntry(
             content_type=ContentType.objects.get_for_model(instance),
@@ -179,8 +181,20 @@ def record_reads(records, *, kind: Read, what: str = "", actor=None) -> int:
     Returns how many were written."""
     records = list({(type(record), record.pk): record for record in records
                     if record is not None and record.pk is not None}.values())
-    if not records:
-        return 0
+    return _write_reads(((record, record.pk, _family_of(record)) for record in records),
+                        kind=kind, what=what, actor=actor)
+
+
+def record_family_reads(family_model, family_ids, *, kind: Read, what: str = "", actor=None) -> int:
+    """As record_reads, for families known by their ids alone (the tens of thousands of a long
+    export's), without loading them: ``family_model`` is families.Family, which this floor does not
+    import."""
+    return _write_reads(((family_model, pk, {"family_id": pk}) for pk in set(family_ids)),
+                        kind=kind, what=what, actor=actor)
+
+
+def _write_reads(items, *, kind: Read, what: str, actor) -> int:
+    """One ACCESS entry for each (model or record, pk, family data) of ``items``, in one INSERT."""
     context = auditlog_value.get({})
     actor = actor if actor is not None else context.get("actor")
     now = timezone.now()
@@ -190,11 +204,11 @@ def record_reads(records, *, kind: Read, what: str = "", actor=None) -> int:
     if context.get("page"):
         details["page"] = context["page"]
     entries = [
-        _new_entry(record, action=LogEntry.Action.ACCESS, actor=actor, timestamp=now,
-                   additional_data={**_family_of(record), **details})
-        for record in records
+        _new_entry(record, pk=pk, action=LogEntry.Action.ACCESS, actor=actor, timestamp=now,
+                   additional_data={**family, **details}, context=context)
+        for record, pk, family in items
     ]
-    return len(LogEntry.objects.bulk_create(entries))
+    return len(LogEntry.objects.bulk_create(entries)) if entries else 0
 
 
 def record_view(instance, *, kind: Read = Read.VIEW):

@@ -160,11 +160,11 @@ def _reschedule_batch(batch: list[Deadline], now: datetime, moved_subjects: dict
         else:
             in_place.append(deadline)
             if flag is not None:
-                flag.escalate_at = deadline.escalate_at
+                flag.due_at, flag.escalate_at = deadline.due_at, deadline.escalate_at
                 flags_to_follow.append(flag)
         moved_subjects[deadline.subject_type_id].add(deadline.subject_id)
     Deadline.objects.bulk_update(in_place, ["due_at", "escalate_at"])
-    OverdueFlag.objects.bulk_update(flags_to_follow, ["escalate_at"])
+    OverdueFlag.objects.bulk_update(flags_to_follow, ["due_at", "escalate_at"])
     if replaced:
         ids = [deadline.pk for deadline in replaced]
         # Cancelled first: one open deadline per subject and kind.

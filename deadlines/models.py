@@ -113,6 +113,9 @@ class OverdueFlag(models.Model):
     )
     raised_at = models.DateTimeField(db_index=True)
     level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.OVERDUE)
+    # Copied from the deadline when raised, and moved with it (deadlines.calendar): the queue sorts and
+    # pages on this table's index alone, most late first.
+    due_at = models.DateTimeField()
     # Copied from the deadline when raised, so escalation needs only this table's index.
     escalate_at = models.DateTimeField()
     # Who hears of it (deadlines.kinds.AUDIENCE_BITS), copied from the deadline's kind when raised, so
@@ -129,6 +132,8 @@ class OverdueFlag(models.Model):
     class Meta:
         ordering = ["raised_at"]
         indexes = [
+            # The managers' queue and its export, in keyset pages: unresolved flags, most late first.
+            models.Index(fields=["due_at", "id"], condition=Q(resolved_at__isnull=True), name="flag_queue_order"),
             # raise_overdue_flags' escalation step: "level 1, unresolved, escalate_at <= now".
             models.Index(
                 fields=["escalate_at"], condition=Q(level=1, resolved_at__isnull=True), name="flag_waiting_to_escalate"

@@ -1,36 +1,46 @@
 """Reads for the managers' overdue queue and a person's notifications. Each is a fixed number
-of queries whatever the number of flags: lateness is worked out in Python from rows fetched
-with their family, team, key worker and local authority, and links come from the registered
-kinds (deadlines.kinds), one call per kind on the page."""
+of queries whatever the number of flags: the queue is read in keyset pages on the flags' own
+index (core.keyset), lateness is worked out in Python from rows fetched with their family, team,
+key worker and local authority (once per due moment and nation), and links come from the
+registered kinds (deadlines.kinds), one call per kind on the page."""
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
+from core.keyset import keyset_chunks
 from core.working_days import working_days_overdue
 from deadlines import kinds
-from deadlines.models import Deadline, Notification, OverdueFlag, due_day, overdue_since
+from deadlines.models import Notification, OverdueFlag, due_day, overdue_since
 from families.models import Family, LocalAuthority
 from families.permissions import is_administrator, managed_team_ids
 from staff.models import User
 
+QUEUE_KEY = "due_at"  # with the id: the order of the queue, on the flag_queue_order index
+
 
 def unresolved_flags(team_ids_managed):
-    """Unresolved overdue flags of the families of these teams, most late first, with what a row
-    of the queue shows. The authority is the deadline's (a referral's is the one it was made to,
-    not always where the family lives now), else the family's; annotated for the filter."""
+    """Unresolved overdue flags of the families of these teams, most late first (QUEUE_KEY), with
+    what a row of the queue shows (QueueRow.authority_name: the deadline's authority, else the
+    family's)."""
     return (
         OverdueFlag.objects.filter(resolved_at__isnull=True, family__team_id__in=team_ids_managed)
         .select_related(
-            "deadline", "family__team", "family__key_worker", "family__local_authority", "acknowledged_by",
+            "deadline__local_authority", "family__team", "family__key_worker", "family__local_authority",
+            "acknowledged_by",
         )
-        .annotate(
-            authority_id=Coalesce(F("deadline__local_authority_id"), F("family__local_authority_id")),
-            authority_name=Coalesce(F("deadline__local_authority__name"), F("family__local_authority__name")),
-        )
-        .order_by("deadline__due_at", "pk")
+        .order_by(QUEUE_KEY, "pk")
+    )
+
+
+def counted_against(authority) -> Q:
+    """Flags counted against ``authority``: the deadline's authority where it has one (a referral's is
+    the one it was made to, not always where the family lives now), else the family's."""
+    return Q(deadline__local_authority=authority) | Q(
+        deadline__local_authority__isnull=True, family__local_authority=authority
     )
 
 
@@ -39,13 +49,10 @@ def flags_to_acknowledge(team_ids_managed):
     return OverdueFlag.objects.filter(resolved_at__isnull=True, family__team_id__in=team_ids_managed)
 
 
-def authorities_in(team_ids_managed):
-    """Local authorities the families of these teams live in, or their deadlines are counted against."""
-    lived_in = Family.objects.filter(team_id__in=team_ids_managed).values("local_authority_id")
-    counted_against = Deadline.objects.filter(
-        family__team_id__in=team_ids_managed, local_authority__isnull=False
-    ).values("local_authority_id")
-    return LocalAuthority.objects.filter(Q(pk__in=lived_in) | Q(pk__in=counted_against)).order_by("name")
+def authorities():
+    """Every local authority a flag may be counted against, by name: the authorities themselves,
+    about two hundred rows, rather than those the flags name (which means reading all of them)."""
+    return LocalAuthority.objects.order_by("name", "pk")
 
 
 def key_workers_in(team_ids_managed):
@@ -78,25 +85,72 @@ class QueueRow:
         return kinds.get(self.deadline.kind)
 
 
+def _authority_name(flag) -> str:
+    authority = flag.deadline.local_authority or (flag.family.local_authority if flag.family else None)
+    return authority.name if authority else "Not known"
+
+
+def _lateness(now: datetime):
+    """(due day, overdue since, working days late) of a due moment in a nation's working days, worked
+    out once for each moment and nation: many flags share them."""
+
+    @functools.cache
+    def lateness(due_at: datetime, nation: str) -> tuple[date, date, int]:
+        return due_day(due_at), overdue_since(due_at), working_days_overdue(due_at, now, nation)
+
+    return lateness
+
+
 def queue_rows(flags, now: datetime) -> list[QueueRow]:
-    """Rows of the queue, lateness in working days of the deadline's nation, computed in Python."""
+    """Rows of a page of the queue, with the page about each promise and the actions on it."""
     flags = list(flags)
-    links = kinds.links_for(flag.deadline for flag in flags)
+    urls = kinds.links_for(flag.deadline for flag in flags)
+    lateness = _lateness(now)
     rows = []
     for flag in flags:
-        deadline = flag.deadline
+        due_on, since, late = lateness(flag.due_at, flag.deadline.nation)
         rows.append(
             QueueRow(
                 flag=flag,
-                authority_name=flag.authority_name or "Not known",
-                due_on=due_day(deadline.due_at),
-                overdue_since=overdue_since(deadline.due_at),
-                working_days_late=working_days_overdue(deadline.due_at, now, deadline.nation),
-                subject_url=links.get(deadline.pk),
-                actions=kinds.get(deadline.kind).actions(flag),
+                authority_name=_authority_name(flag),
+                due_on=due_on,
+                overdue_since=since,
+                working_days_late=late,
+                subject_url=urls.get(flag.deadline_id),
+                actions=kinds.get(flag.deadline.kind).actions(flag),
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    values: tuple  # named: EXPORT_VALUES
+    due_on: date
+    working_days_late: int
+
+
+EXPORT_VALUES = (
+    "pk", QUEUE_KEY, "family_id", "family__reference", "deadline__label", "deadline__nation", "authority",
+    "family__team__name", "family__key_worker__full_name", "level", "acknowledged_by__full_name",
+    "acknowledged_at", "acknowledgement_note",
+)
+
+
+def export_chunks(flags, now: datetime, *, size: int):
+    """The rows of the queue's export, a list of at most ``size`` at a time, each one query in the
+    queue's order after the last (core.keyset), read as plain values rather than model instances:
+    an export may be tens of thousands of rows."""
+    lateness = _lateness(now)
+    values = flags.annotate(
+        authority=Coalesce(F("deadline__local_authority__name"), F("family__local_authority__name"))
+    ).values_list(*EXPORT_VALUES, named=True)
+    for chunk in keyset_chunks(values, key=QUEUE_KEY, size=size):
+        rows = []
+        for row in chunk:
+            due_on, _, late = lateness(row.due_at, row.deadline__nation)
+            rows.append(ExportRow(values=row, due_on=due_on, working_days_late=late))
+        yield rows
 
 
 def flag_for_manager(user, flag_id):

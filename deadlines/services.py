@@ -358,10 +358,12 @@ def raise_overdue_flags(now: datetime | None = None, *, full: bool = False) -> O
         escalated = cursor.rowcount
         insert = f"""
             INSERT INTO {_table(OverdueFlag)}
-                (deadline_id, family_id, raised_at, level, escalate_at, escalated_at, acknowledgement_note, audience)
+                (deadline_id, family_id, raised_at, level, due_at, escalate_at, escalated_at, acknowledgement_note,
+                 audience)
             SELECT d.id, d.family_id, %(now)s,
                    CASE WHEN d.escalate_at < %(now)s THEN %(escalated)s ELSE %(overdue)s END,
-                   d.escalate_at, CASE WHEN d.escalate_at < %(now)s THEN %(now)s END, '', {_audience_of_kind(params)}
+                   d.due_at, d.escalate_at, CASE WHEN d.escalate_at < %(now)s THEN %(now)s END, '',
+                   {_audience_of_kind(params)}
               FROM {_table(Deadline)} d
              WHERE d.met_at IS NULL AND d.cancelled_at IS NULL AND d.due_at < %(now)s
         """

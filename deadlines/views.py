@@ -10,17 +10,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core import audit
 from core import selectors as core_selectors
 from core.errors import UserFixableError, saved
+from core.keyset import bounded_count, keyset_page
 from core.replica import reading_from_replica
-from core.spreadsheets import csv_download
+from core.spreadsheets import csv_stream
 from core.working_days import calendar_source, library_years
 from deadlines import calendar as calendar_changes
 from deadlines import outbox as outbox_service
 from deadlines import selectors, services
 from deadlines.filters import OverdueFlagFilter
 from deadlines.forms import AcknowledgeForm, BankHolidayChangeForm
+from deadlines.models import OverdueFlag
 from families import permissions
+from families.models import Family
 
 QUEUE_PAGE_SIZE = 100
+QUEUE_COUNT_LIMIT = 1000  # flags counted on the page, no further
 NOTIFICATIONS_PAGE_SIZE = 50
 OUTBOX_PAGE_SIZE = 100
 
@@ -52,11 +56,14 @@ def queue(request):
             text += f" {already} had already been acknowledged and keep{'s' if already == 1 else ''} that note."
         messages.success(request, text)
         return redirect(request.get_full_path())
-    page = Paginator(filterset.qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = selectors.queue_rows(page.object_list, timezone.now())
+    flags = filterset.qs
+    page = keyset_page(flags, key=selectors.QUEUE_KEY, size=QUEUE_PAGE_SIZE,
+                       after=request.GET.get("after"), before=request.GET.get("before"))
+    rows = selectors.queue_rows(page.rows, timezone.now())
     audit.record_reads((row.family for row in rows), kind=audit.Read.LIST)
     query = request.GET.copy()
-    query.pop("page", None)
+    for cursor in ("after", "before"):
+        query.pop(cursor, None)
     return render(
         request,
         "deadlines/queue.html",
@@ -64,6 +71,7 @@ def queue(request):
             "filterset": filterset,
             "form": form,
             "page": page,
+            "count": bounded_count(flags, limit=QUEUE_COUNT_LIMIT),
             "rows": rows,
             "chosen_ids": form.chosen_ids(),
             "filter_query": query.urlencode(),
@@ -77,41 +85,55 @@ QUEUE_CSV_HEADER = [
 ]
 
 
-def _queue_cells(row) -> list:
-    flag = row.flag
+def _queue_cells(row: selectors.ExportRow) -> list:
+    flag = row.values
     acknowledged_at = timezone.localtime(flag.acknowledged_at) if flag.acknowledged_at else None
     return [
-        row.family.reference,
-        row.deadline.label,
-        row.authority_name,
-        row.family.team.name,
-        row.family.key_worker.full_name if row.family.key_worker else "",
+        flag.family__reference,
+        flag.deadline__label,
+        flag.authority or "Not known",
+        flag.family__team__name,
+        flag.family__key_worker__full_name or "",
         f"{row.due_on:%d/%m/%Y}",
         row.working_days_late,
-        flag.get_level_display(),
-        flag.acknowledged_by.full_name if flag.acknowledged_by else "",
+        OverdueFlag.Level(flag.level).label,
+        flag.acknowledged_by__full_name or "",
         f"{acknowledged_at:%d/%m/%Y %H:%M}" if acknowledged_at else "",
         flag.acknowledgement_note,
     ]
 
 
+EXPORT_CHUNK_SIZE = 2000  # flags read, and their families audited, at a time
+
+
+def _export_rows(flags, now):
+    """The export's rows, a chunk at a time: each read (from the replica where there is one), then
+    its families audited as exported, then sent."""
+    chunks = selectors.export_chunks(flags, now, size=EXPORT_CHUNK_SIZE)
+    while True:
+        with reading_from_replica():
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        audit.record_family_reads(Family, (row.values.family_id for row in chunk), kind=audit.Read.EXPORT,
+                                  what="overdue queue")
+        yield [_queue_cells(row) for row in chunk]
+
+
 @require_GET
 @login_required
 def queue_export(request):
-    """The filtered queue as CSV. No names of family members; every family in it is audited.
+    """The filtered queue as CSV, streamed while it is read, so that the first rows go out at once
+    and memory stays flat however long it is. No names of family members; every family in it is
+    audited as its rows are sent.
 
     Its rows may be a few seconds behind (core.replica); the access check stays on the primary."""
     team_ids = _managed_team_ids_or_404(request.user)
-    with reading_from_replica():
-        filterset = OverdueFlagFilter(
-            request.GET, queryset=selectors.unresolved_flags(team_ids), team_ids=team_ids
-        )
-        if not filterset.is_valid():
-            return redirect(f"{reverse('deadlines:queue')}?{request.GET.urlencode()}")
-        rows = selectors.queue_rows(filterset.qs, timezone.now())
-    audit.record_reads((row.family for row in rows), kind=audit.Read.EXPORT, what="overdue queue")
-    return csv_download(f"overdue-queue-{timezone.localdate():%Y-%m-%d}.csv", QUEUE_CSV_HEADER,
-                        (_queue_cells(row) for row in rows))
+    filterset = OverdueFlagFilter(request.GET, queryset=selectors.unresolved_flags(team_ids), team_ids=team_ids)
+    if not filterset.is_valid():
+        return redirect(f"{reverse('deadlines:queue')}?{request.GET.urlencode()}")
+    return csv_stream(f"overdue-queue-{timezone.localdate():%Y-%m-%d}.csv", QUEUE_CSV_HEADER,
+                      _export_rows(filterset.qs, timezone.now()))
 
 
 @require_GET

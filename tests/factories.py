@@ -317,6 +317,7 @@ class OverdueFlagFactory(factory.django.DjangoModelFactory):
     deadline = factory.SubFactory(DeadlineFactory)
     family = factory.SelfAttribute("deadline.family")
     raised_at = factory.LazyFunction(timezone.now)
+    due_at = factory.SelfAttribute("deadline.due_at")
     escalate_at = factory.SelfAttribute("deadline.escalate_at")
 
 

@@ -192,7 +192,7 @@ def test_the_overdue_export_reads_its_rows_from_the_replica_and_checks_access_on
     OverdueFlagFactory(deadline=DeadlineFactory(family=cast.family))
     response = manager_client.get(reverse("deadlines:queue_export"))
     assert response.status_code == 200
-    assert cast.family.reference in response.content.decode()
+    assert cast.family.reference in response.getvalue().decode()
     assert recording_router.read_from(OverdueFlag) == {REPLICA_DB_ALIAS}
     # Which teams the manager manages: a role taken away a moment ago is honoured at once.
     assert recording_router.read_from(Membership) == {DEFAULT_DB_ALIAS}

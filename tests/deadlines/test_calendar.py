@@ -181,6 +181,7 @@ def test_a_flagged_deadline_still_overdue_keeps_its_flag_which_escalates_at_the_
     assert deadline.cancelled_at is None and deadline.due_at == london(2026, 6, 24, 0, 0)
     assert flag.resolved_at is None
     assert flag.escalate_at == deadline.escalate_at == london(2026, 7, 1, 0, 0)
+    assert flag.due_at == deadline.due_at  # the queue sorts on the flag's copy
 
 
 @pytest.mark.django_db

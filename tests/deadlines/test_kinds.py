@@ -62,7 +62,7 @@ def test_a_kind_registered_outside_the_engine_is_flagged_told_listed_filtered_an
 
     filtered = manager_client.get(reverse("deadlines:queue"), {"kind": PLAN_REVIEW})
     assert [row.deadline.pk for row in filtered.context["rows"]] == [review.pk]
-    export = manager_client.get(reverse("deadlines:queue_export"), {"kind": PLAN_REVIEW}).content.decode()
+    export = manager_client.get(reverse("deadlines:queue_export"), {"kind": PLAN_REVIEW}).getvalue().decode()
     assert "Safety plan review" in export and "Decision on the referral" not in export
 
 

@@ -66,9 +66,12 @@ def test_escalates_when_late_by_twice_the_allowance(cast):
 
 @pytest.mark.django_db
 def test_already_very_late_deadline_is_raised_and_escalated_in_one_run(cast):
-    overdue_deadline(cast.family, escalate_at=NOW - datetime.timedelta(minutes=1))
+    deadline = overdue_deadline(cast.family, escalate_at=NOW - datetime.timedelta(minutes=1))
     run = services.raise_overdue_flags(now=NOW)
     assert (run.flagged, run.escalated) == (1, 1)
+    flag = OverdueFlag.objects.get()
+    # Copied from the deadline as it is raised: the queue sorts and pages on the flag alone.
+    assert (flag.due_at, flag.escalate_at) == (deadline.due_at, deadline.escalate_at)
 
 
 @pytest.mark.django_db

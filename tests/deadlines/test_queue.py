@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 from html import unescape
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -293,7 +294,66 @@ def test_pages_of_one_hundred(cast, manager_client):
     add_flags(cast, 101)
     first = manager_client.get(QUEUE)
     assert len(first.context["rows"]) == 100
-    assert len(manager_client.get(QUEUE, {"page": 2}).context["rows"]) == 1
+    assert str(first.context["count"]) == "101"
+    assert first.context["page"].previous_cursor is None
+    cursor = first.context["page"].next_cursor
+    assert f'href="?after={quote(cursor)}">Next page (less late)</a>' in first.content.decode()
+    second = manager_client.get(QUEUE, {"after": cursor})
+    assert len(second.context["rows"]) == 1
+    assert str(second.context["count"]) == "101"
+    assert second.context["page"].next_cursor is None
+    back = manager_client.get(QUEUE, {"before": second.context["page"].previous_cursor})
+    assert [row.flag.pk for row in back.context["rows"]] == [row.flag.pk for row in first.context["rows"]]
+    assert back.context["page"].previous_cursor is None
+
+
+@pytest.mark.django_db
+def test_the_count_stops_at_its_limit(cast, manager_client, monkeypatch):
+    monkeypatch.setattr("deadlines.views.QUEUE_COUNT_LIMIT", 3)
+    add_flags(cast, 3)
+    assert "3 overdue flags, most late first" in manager_client.get(QUEUE).content.decode()
+    add_flags(cast, 1)
+    assert "More than 3 overdue flags, most late first" in manager_client.get(QUEUE).content.decode()
+
+
+@pytest.mark.django_db
+def test_pages_follow_on_exactly_where_many_flags_were_due_at_the_same_moment(cast, manager_client, monkeypatch):
+    """Keyset pages cut on (due moment, id): ties of the due moment are neither lost nor repeated."""
+    monkeypatch.setattr("deadlines.views.QUEUE_PAGE_SIZE", 3)
+    due = london(2026, 11, 2, 0, 0)
+    flags = [referral_flag(FamilyFactory(team=cast.family.team), due_at=due if n < 5 else london(2026, 11, 3))
+             for n in range(7)]
+    seen, cursor = [], None
+    while True:
+        response = manager_client.get(QUEUE, {"after": cursor} if cursor else {})
+        seen += [row.flag.pk for row in response.context["rows"]]
+        cursor = response.context["page"].next_cursor
+        if cursor is None:
+            break
+    assert seen == sorted(flag.pk for flag in flags)  # same moment: by id; the later moment last
+    assert len(seen) == 7
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cursor", ["", "nonsense", "2026-13-45T00:00:00+00:00_1", "2026-11-02T00:00:00_x",
+                                    "_12", "2026-11-02T00:00:00+00:00_" + "9" * 40, "١٢_٣", "9999-12-31T23:59:59_1",
+                                    "9999-12-31T23:59:59+00:00_1", "0001-01-01T00:00:00+00:00_1"])
+def test_a_cursor_that_cannot_be_read_shows_the_first_page(cast, manager_client, cursor):
+    add_flags(cast, 4)
+    for name in ("after", "before"):
+        response = manager_client.get(QUEUE, {name: cursor})
+        assert response.status_code == 200
+        assert len(response.context["rows"]) in (0, 4)  # the first page, or nothing beyond the end of time
+
+
+@pytest.mark.django_db
+def test_the_local_authority_choices_are_the_authorities_not_read_from_the_flags(cast, manager_client):
+    from families.models import LocalAuthority
+
+    response = manager_client.get(QUEUE)
+    choices = list(response.context["filterset"].form.fields["local_authority"].queryset)
+    assert choices == list(LocalAuthority.objects.order_by("name", "pk"))
+    assert len(choices) > 100  # every authority, not only those with a family of these teams
 
 
 # ------------------------------------------------------------------ acknowledging
@@ -453,7 +513,7 @@ def test_escalation_page_shows_the_form(cast, manager_client):
 
 
 def read_csv(response):
-    return list(csv.reader(io.StringIO(response.content.decode())))
+    return list(csv.reader(io.StringIO(response.getvalue().decode())))
 
 
 @pytest.mark.django_db
@@ -479,7 +539,9 @@ def test_csv_export_of_the_filtered_queue(cast, manager_client, two_teams):
 def test_csv_export_is_audited_once_per_family_in_one_statement(cast, manager_client, two_teams):
     referral_flag(cast.family)  # a second flag of the same family: still one entry for it
     with CaptureQueriesContext(connection) as queries:
-        manager_client.get(reverse("deadlines:queue_export"))
+        response = manager_client.get(reverse("deadlines:queue_export"))
+        assert not LogEntry.objects.filter(action=LogEntry.Action.ACCESS).exists()  # nothing sent yet
+        response.getvalue()
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "auditlog_logentry"')]
     assert len(inserts) == 1
     entries = LogEntry.objects.filter(action=LogEntry.Action.ACCESS)
@@ -499,9 +561,30 @@ def test_csv_export_is_audited_once_per_family_in_one_statement(cast, manager_cl
 
 
 @pytest.mark.django_db
+def test_csv_export_is_read_and_audited_a_chunk_at_a_time_and_names_who_asked(cast, manager_client, monkeypatch):
+    """Streamed: each chunk one read and one audit INSERT, as it is sent; every flag once, in order,
+    and the audit entries name the manager and the page although the view has returned."""
+    monkeypatch.setattr("deadlines.views.EXPORT_CHUNK_SIZE", 2)
+    add_flags(cast, 5)
+    expected = [flag.family.reference for flag in OverdueFlag.objects.order_by("due_at", "pk")]
+    response = manager_client.get(reverse("deadlines:queue_export"))
+    assert response.streaming
+    with CaptureQueriesContext(connection) as queries:
+        header, *rows = read_csv(response)
+    flag_reads = [q for q in queries.captured_queries if 'FROM "deadlines_overdueflag"' in q["sql"]]
+    inserts = [q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "auditlog_logentry"')]
+    assert (len(flag_reads), len(inserts)) == (3, 3)
+    assert [row[0] for row in rows] == expected
+    entries = LogEntry.objects.filter(action=LogEntry.Action.ACCESS)
+    assert entries.count() == 5
+    assert {entry.actor for entry in entries} == {cast.manager}
+    assert {entry.additional_data["page"] for entry in entries} == {reverse("deadlines:queue_export")}
+
+
+@pytest.mark.django_db
 def test_csv_has_no_names_of_family_members(cast, manager_client):
     referral_flag(cast.family)
-    content = manager_client.get(reverse("deadlines:queue_export")).content.decode()
+    content = manager_client.get(reverse("deadlines:queue_export")).getvalue().decode()
     assert cast.family.reference in content
     for name in (cast.carer.first_name, cast.carer.last_name, cast.child.first_name):
         assert name not in content
@@ -511,7 +594,7 @@ def test_csv_has_no_names_of_family_members(cast, manager_client):
 def test_csv_does_not_include_other_teams(cast, manager_client):
     other = other_team_flag()
     referral_flag(cast.family)
-    content = manager_client.get(reverse("deadlines:queue_export")).content.decode()
+    content = manager_client.get(reverse("deadlines:queue_export")).getvalue().decode()
     assert other.family.reference not in content
     assert not LogEntry.objects.filter(action=LogEntry.Action.ACCESS, object_id=other.family_id).exists()
 

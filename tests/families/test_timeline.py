@@ -57,8 +57,8 @@ def flag_for(cast, referral, **moments):
         started_at=london(2026, 1, 1, 9), due_at=london(2026, 1, 3), escalate_at=london(2026, 1, 5),
         met_at=london(2026, 1, 6, 9),
     )
-    return OverdueFlag.objects.create(deadline=deadline, family=cast.family, escalate_at=deadline.escalate_at,
-                                      **moments)
+    return OverdueFlag.objects.create(deadline=deadline, family=cast.family, due_at=deadline.due_at,
+                                      escalate_at=deadline.escalate_at, **moments)
 
 
 @pytest.fixture
@@ -254,7 +254,7 @@ def add_events(cast, referral, plan, meeting, count):
         kind="referral:decision", label="Decision", allowance="1 working day", nation="england",
         started_at=m, due_at=m, escalate_at=m, met_at=m) for m in moments)
     OverdueFlag.objects.bulk_create(OverdueFlag(deadline=d, family=cast.family, raised_at=d.due_at,
-                                                escalate_at=d.due_at, escalated_at=d.due_at)
+                                                due_at=d.due_at, escalate_at=d.due_at, escalated_at=d.due_at)
                                     for d in Deadline.objects.order_by("pk")[start:])
     Meeting.objects.bulk_create(Meeting(family=cast.family, kind="mace", held_at=m, recorded_by=cast.key_worker)
                                 for m in moments)
