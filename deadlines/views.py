@@ -86,20 +86,19 @@ QUEUE_CSV_HEADER = [
 
 
 def _queue_cells(row: selectors.ExportRow) -> list:
-    flag = row.values
-    acknowledged_at = timezone.localtime(flag.acknowledged_at) if flag.acknowledged_at else None
+    acknowledged_at = timezone.localtime(row.acknowledged_at) if row.acknowledged_at else None
     return [
-        flag.family__reference,
-        flag.deadline__label,
-        flag.authority or "Not known",
-        flag.family__team__name,
-        flag.family__key_worker__full_name or "",
+        row.reference,
+        row.label,
+        row.authority_name,
+        row.team_name,
+        row.key_worker_name,
         f"{row.due_on:%d/%m/%Y}",
         row.working_days_late,
-        OverdueFlag.Level(flag.level).label,
-        flag.acknowledged_by__full_name or "",
+        OverdueFlag.Level(row.level).label,
+        row.acknowledged_by_name,
         f"{acknowledged_at:%d/%m/%Y %H:%M}" if acknowledged_at else "",
-        flag.acknowledgement_note,
+        row.note,
     ]
 
 
@@ -108,15 +107,17 @@ EXPORT_CHUNK_SIZE = 2000  # flags read, and their families audited, at a time
 
 def _export_rows(flags, now):
     """The export's rows, a chunk at a time: each read (from the replica where there is one), then
-    its families audited as exported, then sent."""
+    the families in it not named before audited as exported, then sent."""
     chunks = selectors.export_chunks(flags, now, size=EXPORT_CHUNK_SIZE)
+    recorded = set()
     while True:
         with reading_from_replica():
             chunk = next(chunks, None)
         if chunk is None:
             return
-        audit.record_family_reads(Family, (row.values.family_id for row in chunk), kind=audit.Read.EXPORT,
-                                  what="overdue queue")
+        families = {row.family_id for row in chunk} - recorded
+        audit.record_family_reads(Family, families, kind=audit.Read.EXPORT, what="overdue queue")
+        recorded |= families
         yield [_queue_cells(row) for row in chunk]
 
 
