@@ -103,19 +103,20 @@ def _any_beyond(queryset: QuerySet, key: str, row, *, forward: bool, descending:
     return queryset.filter(_beyond(key, cursor, forward=forward, descending=descending)).exists()
 
 
-def keyset_chunks(queryset: QuerySet, *, key: str, size: int):
-    """Every row of ``queryset`` in (``key``, id) order, as lists of at most ``size`` rows, each
-    list one query starting after the last row of the one before: a long export is read in
-    bounded pieces, none of them costing more than the first."""
-    cursor = None
+def keyset_chunks(queryset: QuerySet, *, key: str, size: int, first_size: int | None = None):
+    """Every row of ``queryset`` in (``key``, id) order, as lists of at most ``size`` rows (the first
+    of at most ``first_size``, so that a streamed file starts at once), each list one query
+    starting after the last row of the one before: a long export is read in bounded pieces, none
+    of them costing more than the first."""
+    cursor, wanted = None, first_size or size
     while True:
         rows = queryset.filter(_beyond(key, cursor, forward=True, descending=False)) if cursor else queryset
-        rows = list(rows.order_by(key, "pk")[:size])
+        rows = list(rows.order_by(key, "pk")[:wanted])
         if rows:
             yield rows
-        if len(rows) < size:
+        if len(rows) < wanted:
             return
-        cursor = (getattr(rows[-1], key), rows[-1].pk)
+        cursor, wanted = (getattr(rows[-1], key), rows[-1].pk), size
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,9 @@ def _pieces(header: Iterable, row_lists: Iterator[list]) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([safe_cell(cell) for cell in header])
+    yield out.getvalue()  # at once: the download starts before the first row is read
+    out.seek(0)
+    out.truncate()
     for rows in row_lists:
         for row in rows:
             writer.writerow([safe_cell(cell) for cell in row])

@@ -145,17 +145,17 @@ EXPORT_VALUES = (
 )
 
 
-def export_chunks(flags, now: datetime, *, size: int):
-    """The rows of the queue's export, a list of at most ``size`` at a time, each one query in the
-    queue's order after the last (core.keyset), read as plain values rather than model instances:
-    an export may be tens of thousands of rows. The names of teams, staff and authorities (a few
+def export_chunks(flags, now: datetime, *, size: int, first_size: int | None = None):
+    """The rows of the queue's export, a list of at most ``size`` at a time (the first of at most
+    ``first_size``), each one query in the queue's order after the last (core.keyset), read as plain
+    values rather than model instances: an export may be tens of thousands of rows. The names of teams, staff and authorities (a few
     hundred rows each) are read once, not joined to every row."""
     lateness = _lateness(now)
     teams = dict(Team.objects.values_list("pk", "name"))
     staff = dict(User.objects.values_list("pk", "full_name"))
     authorities = dict(LocalAuthority.objects.values_list("pk", "name"))
     values = flags.select_related(None).values_list(*EXPORT_VALUES, named=True)
-    for chunk in keyset_chunks(values, key=QUEUE_KEY, size=size):
+    for chunk in keyset_chunks(values, key=QUEUE_KEY, size=size, first_size=first_size):
         rows = []
         for flag in chunk:
             due_on, _, late = lateness(flag.due_at, flag.deadline__nation)

@@ -567,15 +567,22 @@ def test_csv_export_is_read_and_audited_a_chunk_at_a_time_and_names_who_asked(ca
     """Streamed: each chunk one read and one audit INSERT, as it is sent; every flag once, in order,
     and the audit entries name the manager and the page although the view has returned."""
     monkeypatch.setattr("deadlines.views.EXPORT_CHUNK_SIZE", 2)
+    monkeypatch.setattr("deadlines.views.EXPORT_FIRST_CHUNK_SIZE", 1)
     add_flags(cast, 5)
     expected = [flag.family.reference for flag in OverdueFlag.objects.order_by("due_at", "pk")]
     response = manager_client.get(reverse("deadlines:queue_export"))
     assert response.streaming
+    pieces = iter(response.streaming_content)
     with CaptureQueriesContext(connection) as queries:
-        header, *rows = read_csv(response)
+        assert next(pieces).decode().startswith("Family reference,")  # the header, before any read
+    assert len(queries) == 0
+    with CaptureQueriesContext(connection) as queries:
+        body = b"".join(pieces).decode()
+    rows = list(csv.reader(io.StringIO(body)))
     flag_reads = [q for q in queries.captured_queries if 'FROM "deadlines_overdueflag"' in q["sql"]]
     inserts = [q for q in queries.captured_queries if 'INSERT INTO "auditlog_logentry"' in q["sql"]]
-    assert (len(flag_reads), len(inserts)) == (3, 3)
+    # Chunks of 1, 2 and 2, then a read that finds none: the last chunk was full.
+    assert (len(flag_reads), len(inserts)) == (4, 3)
     assert [row[0] for row in rows] == expected
     entries = LogEntry.objects.filter(action=LogEntry.Action.ACCESS)
     assert entries.count() == 5
