@@ -15,7 +15,9 @@ it (drops and creates it).
   COPY: the families (family 1 has 473 referrals, the others share the rest of the referrals
   unevenly), a carer and one or two children each, about two calls each, the referrals (each about
   one child) with their "referral made" milestone and, for most, a decision (most within a working
-  day, a long tail later), and each referral's decision deadline (met when decided). Referrals not
+  day, a long tail later), and each referral's decision deadline (met when decided); and parents'
+  check-ins (outcomes.CheckIn: about half the carers at first contact, some later, some as support
+  ends). Referrals not
   decided are still waiting; how many depends on the authority (a few authorities decide very
   little). Then deadlines.services.raise_overdue_flags raises the flags, as the overdue job does,
   and VACUUM (ANALYZE). Each step's time is printed.
@@ -343,6 +345,7 @@ def load(families_wanted, referrals_wanted, seed):
                 counts[name] += len(rows[key])
             if (first - 1) % 20_000 == 0:
                 print(f"  … {counts['families']:,} families, {counts['referrals']:,} referrals", flush=True)
+        counts["check-ins"] = load_check_ins(raw, rng, now)
         for model in (Family, Person, Relationship, Contact, Referral, ReferralChildren, MilestoneRecord, Deadline):
             table = model._meta.db_table
             cursor.execute(  # the table name comes from model metadata
@@ -351,6 +354,87 @@ def load(families_wanted, referrals_wanted, seed):
             )
     print(", ".join(f"{v:,} {k}" for k, v in counts.items()))
     return now
+
+
+CHECK_IN_SHARE = 0.5  # carers rated at first contact
+LATER_CHECK_IN_SHARE = 1 / 3  # of those, rated again once or twice
+CLOSING_CHECK_IN_SHARE = 0.4  # of those in closed families, rated as support ended
+# A first rating is more often low than high; a later one drifts up more often than down.
+FIRST_RATING_WEIGHTS = (20, 35, 30, 12, 3)  # for 1 to 5
+LATER_DRIFT, LATER_DRIFT_WEIGHTS = (-1, 0, 1, 2), (10, 30, 40, 20)
+
+
+def load_check_ins(raw, rng, now):
+    """Parents' own ratings (outcomes.CheckIn) with COPY, from the carers just loaded (one query): about
+    half rated "at first contact" within a fortnight of the family's record being made; a third of
+    those again, once or twice, about three months apart (never after the family closed, nor after
+    today); four in ten of those in closed families "as support ends", within 10 days of the closing.
+    Ratings 1 to 5, a few questions left unanswered, support from children's social care asked of
+    about four in ten. Returns the number of check-ins."""
+    from django.utils import timezone
+
+    from families.models import Person
+    from outcomes.measures import QUESTIONS_VERSION
+    from outcomes.models import CheckIn
+
+    columns = ["id", "family_id", "parent_id", "contact_id", "occasion", "asked_on", "confidence", "understanding",
+               "wellbeing", "csc_support", "questions_version", "recorded_by_id", "recorded_at", "version"]
+    check_columns(CheckIn, columns)
+    today = timezone.localdate(now)
+
+    def cell(score):
+        return NULL if score is None else str(score)
+
+    def first_rating(empty_chance):
+        if rng.random() < empty_chance:
+            return None
+        return rng.choices(range(1, 6), weights=FIRST_RATING_WEIGHTS)[0]
+
+    def drifted(score, empty_chance=0.05):
+        if score is None or rng.random() < empty_chance:
+            return None
+        return min(5, max(1, score + rng.choices(LATER_DRIFT, weights=LATER_DRIFT_WEIGHTS)[0]))
+
+    carers = Person.objects.filter(kind=Person.Kind.CARER).order_by("pk").values_list(
+        "pk", "family_id", "family__key_worker_id", "family__created_at", "family__closed_on")
+    rows, check_in_id = [], 0
+
+    def add(occasion, carer, family, worker, asked_on, scores):
+        nonlocal check_in_id
+        check_in_id += 1
+        answers = "\t".join(cell(score) for score in scores)
+        day = asked_on.isoformat()
+        rows.append(f"{check_in_id}\t{family}\t{carer}\t\\N\t{occasion}\t{day}\t{answers}\t{QUESTIONS_VERSION}\t"
+                    f"{worker}\t{day} 12:00:00+00\t1\n")
+
+    for carer, family, worker, created_at, closed_on in carers.iterator(chunk_size=5_000):
+        if rng.random() >= CHECK_IN_SHARE:
+            continue
+        asked_on = min(timezone.localdate(created_at) + timedelta(days=rng.randrange(14)), today)
+        first = [rng.choices(range(1, 6), weights=FIRST_RATING_WEIGHTS)[0], first_rating(0.05), first_rating(0.05),
+                 first_rating(0.6)]
+        add(CheckIn.Occasion.FIRST, carer, family, worker, asked_on, first)
+        last_asked, last_day = asked_on, min(today, closed_on or today)
+        if rng.random() < LATER_CHECK_IN_SHARE:
+            for _ in range(rng.choice((1, 2))):
+                last_asked += timedelta(days=rng.randrange(75, 120))
+                if last_asked > last_day:
+                    break
+                confidence = drifted(first[0], empty_chance=0.03 if first[2] is not None else 0)
+                add(CheckIn.Occasion.REVIEW, carer, family, worker, last_asked,
+                    [confidence, drifted(first[1]), drifted(first[2], empty_chance=0), first_rating(0.6)])
+        if closed_on and rng.random() < CLOSING_CHECK_IN_SHARE:
+            closing = min(closed_on + timedelta(days=rng.randrange(10)), today)
+            if closing > last_asked:
+                add(CheckIn.Occasion.CLOSURE, carer, family, worker, closing,
+                    [drifted(first[0], empty_chance=0), drifted(first[1]), drifted(first[2]), first_rating(0.5)])
+        if len(rows) >= 20_000:
+            copy_rows(raw, CheckIn, columns, rows)
+            rows.clear()
+    copy_rows(raw, CheckIn, columns, rows)
+    table = CheckIn._meta.db_table
+    raw.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), GREATEST(%s, 1))", [table, check_in_id])
+    return check_in_id
 
 
 def prepare(families_wanted, referrals_wanted, seed):
@@ -426,6 +510,9 @@ def pages():
         ("family page (473 referrals)", caseworker, "get", reverse("families:detail", args=[big.pk]), {}),
         ("caseworker home (My work)", caseworker, "get", reverse("home"), {}),
         ("search by reference", caseworker, "post", reverse("families:search"), {"q": big.reference}),
+        # A surname shared by one family in twenty-five, as typed so far.
+        ("search by name (a common surname, 5 letters)", caseworker, "post", reverse("families:search"),
+         {"q": "Okafo"}),
         ("referral page", caseworker, "get", reverse("referrals:detail", args=[big.pk, referral.pk]), {}),
         ("outcomes report", national, "get", reverse("outcomes:report"), {}),
         ("service report, one authority", national, "get", reverse("reports:service"),
