@@ -148,8 +148,8 @@ EXPORT_VALUES = (
 def export_chunks(flags, now: datetime, *, size: int, first_size: int | None = None):
     """The rows of the queue's export, a list of at most ``size`` at a time (the first of at most
     ``first_size``), each one query in the queue's order after the last (core.keyset), read as plain
-    values rather than model instances: an export may be tens of thousands of rows. The names of teams, staff and authorities (a few
-    hundred rows each) are read once, not joined to every row."""
+    values rather than model instances: an export may be tens of thousands of rows. The names of
+    teams, staff and authorities (a few hundred rows each) are read once, not joined to every row."""
     lateness = _lateness(now)
     teams = dict(Team.objects.values_list("pk", "name"))
     staff = dict(User.objects.values_list("pk", "full_name"))
