@@ -219,6 +219,13 @@ def is_bank_holiday(day: date, calendar: Calendar) -> bool:
     return day in bank_holidays(calendar, day.year)
 
 
+def weekday_bank_holidays_between(calendar: Calendar, first: date, last: date) -> tuple[date, ...]:
+    """The weekday bank holidays d with first <= d <= last in ``calendar``, the changes made here
+    applied, sorted: what a query that counts working days itself needs (referrals.figures)."""
+    return tuple(day for year in range(first.year, last.year + 1) for day in bank_holidays(calendar, year)
+                 if first <= day <= last)
+
+
 def _bank_holidays_in(calendar: Calendar, after: date, until: date) -> int:
     """How many weekday bank holidays d have after < d <= until (after <= until)."""
     calendars = _calendars()

@@ -22,22 +22,25 @@ The rule (also shown on the page, in plain words):
 - A percentage is always of the parents compared on that measure, and always shown with both
   numbers: "31 of 36 (86%)".
 
-A fixed number of queries whatever the number of parents: for each measure one query counts the
-parents of each outcome and each change (−4 to +4), grouped in the database, so the rows read are
-at most eleven per measure; the median is exact from those counts.
+One query whatever the number of parents (rating_changes): the database counts the parents of each
+measure, outcome and change (−4 to +4), so the rows read are at most eleven per measure, and per
+part of the period and local authority when the service reports ask for them; the median is exact
+from those counts.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django import forms
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db import connections
+from django.db.models import F
 from django.utils import dateformat, timezone
 
 from core import charts
 from core.forms import PeriodForm, UKDateField
-from families.models import Family, LocalAuthority, Person, Team
-from outcomes.measures import MEASURES, QUESTIONS_VERSION, SCALE, Measure
+from families.models import Family, LocalAuthority, Team
+from outcomes.measures import MEASURE_FIELDS, MEASURES, QUESTIONS_VERSION, SCALE, Measure
 from outcomes.models import CheckIn
 
 LARGEST_CHANGE = SCALE[-1] - SCALE[0]
@@ -119,6 +122,10 @@ class MeasureFigures:
         return sum(parents for change, parents in self.changes.items() if change < 0)
 
     @property
+    def improved_percent(self) -> int | None:
+        return percent_of(self.improved, self.compared) if self.compared else None
+
+    @property
     def improved_in_words(self) -> str:
         return count_of(self.improved, self.compared)
 
@@ -197,44 +204,137 @@ class OutcomesReport:
         return query
 
 
-def _figures_for(parents, measure: Measure, start: date, end: date) -> MeasureFigures:
-    """One query: the parents of ``parents`` counted by outcome and change on ``measure``."""
-    answered = CheckIn.objects.filter(
-        parent=OuterRef("pk"), questions_version=QUESTIONS_VERSION, **{f"{measure.field}__isnull": False}
+def _part_of(column: str, parts: list[Period], adapt) -> tuple[str, list]:
+    """SQL for the index of the part of ``parts`` the date in ``column`` falls in (NULL in none of
+    them), with its parameters."""
+    whens = " ".join(f"WHEN {column} >= %s AND {column} <= %s THEN {index}" for index in range(len(parts)))
+    return f"CASE {whens} END", [adapt(day) for part in parts for day in (part.start, part.end)]
+
+
+@dataclass(frozen=True)
+class RatingChanges:
+    """The counts behind MeasureFigures, for each part of a period and each group of parents:
+    ``changes`` {(group, part, measure field): {change in points, or None for no later rating yet:
+    parents}}, ``parents`` {(group, part): parents with a check-in in it}. A part None is all the
+    parts together; a group is a local authority's id, or None when the parents were not grouped."""
+
+    parts: list[Period]
+    changes: dict
+    parents: dict
+
+    def measures(self, *, part: int | None = None, groups=(None,)) -> list[MeasureFigures]:
+        """Each measure's figures for ``part`` (None: the whole period), the parents of ``groups``
+        added up (a parent is in one group only)."""
+        parents = sum(self.parents.get((group, part), 0) for group in groups)
+        figures = []
+        for measure in MEASURES:
+            changes = dict.fromkeys(CHANGES, 0)
+            first_only = 0
+            for group in groups:
+                for change, count in self.changes.get((group, part, measure.field), {}).items():
+                    if change is None:
+                        first_only += count
+                    else:
+                        changes[change] += count
+            compared = sum(changes.values())
+            figures.append(MeasureFigures(measure=measure, changes=changes, first_only=first_only,
+                                          not_answered=parents - compared - first_only))
+        return figures
+
+
+def rating_changes(families, parts: list[Period], *, per_local_authority: bool = False) -> RatingChanges:
+    """The rule (see the module's notes) for the parents of ``families``, in each of ``parts``
+    (consecutive periods, each beginning the day after the one before it ends) and in all of them
+    together, grouped by the local authority the family lives in when ``per_local_authority``. One
+    query, whatever the number of parents, parts and groups.
+
+    The parents rated in the period are found first; each of their ratings up to its end, measure by
+    measure, is then set beside their first rating and their next one (window functions, ordered by
+    the day asked and then by the order recorded). A rating counts for a part when no later one
+    falls in the same part: it is then the latest, compared with the first when asked on a later day.
+    """
+    for before, after in zip(parts, parts[1:], strict=False):
+        if after.start != before.end + timedelta(days=1):
+            raise ValueError("The parts of a period must follow each other, day after day.")
+    start, end = parts[0].start, parts[-1].end
+    rated = CheckIn.objects.filter(
+        family__in=families, questions_version=QUESTIONS_VERSION, asked_on__gte=start, asked_on__lte=end,
     ).order_by()
-    first = answered.filter(asked_on__lte=end).order_by("asked_on", "pk")
-    latest = answered.filter(asked_on__gte=start, asked_on__lte=end).order_by("-asked_on", "-pk")
-    compared = Q(latest_on__gt=F("first_on"))
-    rows = (
-        parents.annotate(
-            first_on=Subquery(first.values("asked_on")[:1]),
-            first_score=Subquery(first.values(measure.field)[:1]),
-            latest_on=Subquery(latest.values("asked_on")[:1]),
-            latest_score=Subquery(latest.values(measure.field)[:1]),
-        )
-        .annotate(
-            outcome=Case(
-                When(compared, then=Value(COMPARED)),
-                When(latest_on__isnull=False, then=Value(FIRST_ONLY)),
-                default=Value(NOT_ANSWERED),
-            ),
-            change=Case(
-                When(compared, then=F("latest_score") - F("first_score")), default=None, output_field=IntegerField()
-            ),
-        )
-        .order_by()
-        .values("outcome", "change")
-        .annotate(parents=Count("pk"))
+    rated = (rated.values("parent_id", area=F("family__local_authority_id")) if per_local_authority
+             else rated.values("parent_id")).distinct()
+    connection = connections[rated.db]
+    rated_sql, rated_params = rated.query.get_compiler(using=rated.db).as_sql()
+    quote, adapt = connection.ops.quote_name, connection.ops.adapt_datefield_value
+    column = {name: quote(CheckIn._meta.get_field(name).column)
+              for name in ("id", "parent", "asked_on", "questions_version", *MEASURE_FIELDS)}
+    numbers = {measure.field: number for number, measure in enumerate(MEASURES, start=1)}
+    answers = " UNION ALL ".join(
+        f"SELECT id, parent_id, asked_on, {numbers[field]} AS measure, {field} AS score FROM history "  # noqa: S608 - names from code
+        f"WHERE {field} IS NOT NULL" for field in MEASURE_FIELDS
     )
-    changes = dict.fromkeys(CHANGES, 0)
-    left_out = {FIRST_ONLY: 0, NOT_ANSWERED: 0}
-    for row in rows:
-        if row["outcome"] == COMPARED:
-            changes[row["change"]] += row["parents"]
-        else:
-            left_out[row["outcome"]] += row["parents"]
-    return MeasureFigures(measure=measure, changes=changes, first_only=left_out[FIRST_ONLY],
-                          not_answered=left_out[NOT_ANSWERED])
+    part, part_params = _part_of("asked_on", parts, adapt)
+    next_part, next_part_params = _part_of("next_on", parts, adapt)
+    # The authority is each parent's (a parent is in one family), joined once their ratings are set
+    # side by side.
+    if per_local_authority:
+        area, by_area = f"rated.{quote('area')} AS area", " GROUP BY area"
+
+        def with_area(rows):
+            return f"{rows} JOIN rated ON rated.{quote('parent_id')} = {rows}.parent_id"
+    else:
+        area, by_area = "NULL AS area", ""
+
+        def with_area(rows):
+            return rows
+    sql = f"""
+        WITH rated AS ({rated_sql}),
+        history AS (
+            SELECT {column["id"]} AS id, {column["parent"]} AS parent_id, {column["asked_on"]} AS asked_on,
+                   {", ".join(f"{column[field]} AS {field}" for field in MEASURE_FIELDS)}
+              FROM {quote(CheckIn._meta.db_table)}
+             WHERE {column["questions_version"]} = %s AND {column["asked_on"]} <= %s
+               AND {column["parent"]} IN (SELECT {quote("parent_id")} FROM rated)
+        ),
+        answers AS ({answers}),
+        followed AS (
+            SELECT parent_id, measure, asked_on, LEAD(asked_on) OVER by_parent AS next_on,
+                   CASE WHEN asked_on > FIRST_VALUE(asked_on) OVER by_parent
+                        THEN score - FIRST_VALUE(score) OVER by_parent END AS change
+              FROM answers
+            WINDOW by_parent AS (PARTITION BY parent_id, measure ORDER BY asked_on, id)
+        ),
+        placed AS (
+            SELECT {area}, measure, change, {part} AS part, {next_part} AS next_part FROM {with_area("followed")}
+        ),
+        dated AS (SELECT {area}, history.parent_id, {part} AS part FROM {with_area("history")})
+        SELECT area, measure, part, change,
+               COUNT(CASE WHEN next_part IS NULL OR next_part <> part THEN 1 END) AS latest_in_part,
+               COUNT(CASE WHEN next_part IS NULL THEN 1 END) AS latest_in_period
+          FROM placed
+         WHERE part IS NOT NULL
+         GROUP BY area, measure, part, change
+        UNION ALL
+        -- Measure 0: the parents with a check-in, in each part and in the whole period.
+        SELECT area, 0, part, NULL, COUNT(DISTINCT parent_id), 0 FROM dated WHERE part IS NOT NULL GROUP BY area, part
+        UNION ALL
+        SELECT {area}, 0, NULL, NULL, 0, COUNT(*) FROM rated{by_area}
+    """  # noqa: S608 - names from the models and the code; every value is a parameter
+    params = [*rated_params, QUESTIONS_VERSION, adapt(end), *part_params, *next_part_params, *part_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    fields = {number: field for field, number in numbers.items()}
+    changes: dict = defaultdict(lambda: defaultdict(int))
+    parents: dict = defaultdict(int)
+    for area_id, measure, part_index, change, latest_in_part, latest_in_period in rows:
+        for key, count in (((area_id, part_index), latest_in_part), ((area_id, None), latest_in_period)):
+            if not count:
+                continue
+            if measure == 0:
+                parents[key] += count
+            else:
+                changes[(*key, fields[measure])][change] += count
+    return RatingChanges(parts=parts, changes=dict(changes), parents=dict(parents))
 
 
 def outcomes_report(*, team_ids: list[int], period: tuple[date, date], now: datetime,
@@ -242,19 +342,15 @@ def outcomes_report(*, team_ids: list[int], period: tuple[date, date], now: date
                     local_authority: tuple[int, str] | None = None) -> OutcomesReport:
     """The figures for the parents of the families of ``team_ids`` (narrowed to ``team`` and to the
     families living in ``local_authority`` when given: (id, name)) with a check-in in ``period``
-    (London dates, inclusive). One query per measure."""
-    start, end = period
+    (London dates, inclusive). One query."""
     teams = [team[0]] if team else team_ids
     families = Family.objects.filter(team_id__in=teams)
     if local_authority:
         families = families.filter(local_authority_id=local_authority[0])
-    rated_in_period = CheckIn.objects.filter(
-        asked_on__gte=start, asked_on__lte=end, questions_version=QUESTIONS_VERSION
-    ).values("parent_id")
-    parents = Person.objects.filter(family__in=families, pk__in=rated_in_period)
+    whole = Period(*period)
     return OutcomesReport(
-        period=Period(start, end), now=now, team=team, local_authority=local_authority,
-        measures=[_figures_for(parents, measure, start, end) for measure in MEASURES],
+        period=whole, now=now, team=team, local_authority=local_authority,
+        measures=rating_changes(families, [whole]).measures(),
     )
 
 

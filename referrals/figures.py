@@ -19,22 +19,40 @@ Definitions (also shown on the page):
   referrals, those whose next step was due before now.
 - Social workers per referral: allocation rows of the period's referrals, divided by their number.
 
-A fixed number of queries whatever the number of referrals: counts are aggregated in SQL and
-milestone dates come in one values() query; working days are counted in Python.
+A fixed number of queries whatever the number of referrals, and nothing in Python per referral:
+the database works out each referral's working days and counts them by authority, step, working
+days and outcome, and the Kaplan–Meier estimate is worked from those counts.
 """
 
+import json
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q
+from django.db import connections
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Greatest, TruncDate
 from django.utils import dateformat, timezone
 
 from core import charts
 from core.forms import MAX_PERIOD_DAYS, PeriodForm, UKDateField
-from core.working_days import LONDON, working_days_between
-from referrals.models import Milestone, MilestoneRecord, Referral
-from referrals.survival import TimeToEvent, kaplan_meier
+from core.working_days import LONDON, Calendar, nations_of, weekday_bank_holidays_between
+from families.models import LocalAuthority
+from referrals.models import Milestone, MilestoneRecord, Referral, SocialWorkerAllocation
+from referrals.survival import TimeToEvent, kaplan_meier_counts
 
 PERCENTILE = 90
 # The decisions after which an assessment is due (ThresholdRule.AppliesWhen.ASSESSMENT).
@@ -57,16 +75,18 @@ class Delay:
         return self.counted - self.reached - self.still_waiting
 
 
-def delay_from(follow_ups: list[tuple[int, bool, bool]]) -> Delay | None:
-    """The delay of (working days followed, step recorded, still waiting) per referral; None for
-    no referrals."""
-    if not follow_ups:
+def delay_from_counts(counts: Iterable[tuple[int, bool, bool, int]]) -> Delay | None:
+    """The delay of referrals counted by (working days followed, step recorded, still waiting, how
+    many); None for no referrals."""
+    rows = [(days, reached, waiting, number) for days, reached, waiting, number in counts if number]
+    if not rows:
         return None
-    curve = kaplan_meier([days for days, _, _ in follow_ups], [reached for _, reached, _ in follow_ups])
+    curve = kaplan_meier_counts((days, number if reached else 0, 0 if reached else number)
+                                for days, reached, _, number in rows)
     return Delay(
-        counted=len(follow_ups),
+        counted=sum(number for *_, number in rows),
         reached=curve.events,
-        still_waiting=sum(1 for _, _, waiting in follow_ups if waiting),
+        still_waiting=sum(number for _, _, waiting, number in rows if waiting),
         median=curve.median(),
         p90=curve.percentile(PERCENTILE),
     )
@@ -101,34 +121,133 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=LONDON)
 
 
-@dataclass
-class ReferralFollowed:
-    """One referral as the delay figures follow it: its dates and how its follow-up ends (also used by
-    the funders' service reports, for several authorities and quarters at once)."""
+# ------------------------------------------------------------------ working days, in the query
 
-    nation: str = ""
-    status: str = ""
-    decision_kind: str = ""
-    made: datetime | None = None
-    decision: datetime | None = None
-    assessment: datetime | None = None
-    closed: datetime | None = None
 
-    def follow_up(self, step_at: datetime | None, now: datetime) -> tuple[int, bool, bool]:
-        """(working days followed, step recorded, still waiting) for the step recorded at ``step_at``.
-        A step recorded after ``now`` has not happened yet as of ``now``."""
-        if step_at is not None and step_at <= now:
-            end, reached = step_at, True
-        else:
-            end, reached = (self.closed if self.closed is not None and self.closed < now else now), False
-        # Never below 0: a date recorded before the referral was made counts as the same day.
-        days = max(0, working_days_between(self.made, end, self.nation))
-        still_waiting = not reached and self.status == Referral.Status.OPEN and self.closed is None
-        return days, reached, still_waiting
+def _working_day_number(day: str, nation: str, holidays: dict[Calendar, tuple[date, ...]], vendor: str):
+    """SQL for the number of working days up to and including the date in column ``day``, in the
+    nation in column ``nation``, counted from 1 January of year 1: the difference of two such numbers
+    is core.working_days.working_days_between's count (working days d with start < d <= end), when
+    both dates lie in the span ``holidays`` covers. Weekdays are counted on ordinals as
+    core.working_days counts them (ordinal 1 is a Monday); the weekday bank holidays, with the
+    changes made here, come as one sorted list per calendar. (sql, params)."""
+    if vendor == "postgresql":
+        ordinal = f"({day} - DATE '0001-01-01' + 1)"
+        weekdays = f"({ordinal} / 7 * 5 + LEAST({ordinal} %% 7, 5))"
+        holidays_up_to = "width_bucket({day}, %s::date[])"
+        holiday_param = list  # an array of dates
+    elif vendor == "sqlite":
+        ordinal = f"CAST(julianday({day}) - 1721424.5 AS INTEGER)"
+        weekdays = f"({ordinal} / 7 * 5 + MIN({ordinal} %% 7, 5))"
+        holidays_up_to = "(SELECT COUNT(*) FROM json_each(%s) WHERE json_each.value <= {day})"
+        holiday_param = _json_dates  # SQLite has no arrays: a JSON list of ISO dates, compared as text
+    else:
+        raise NotImplementedError(f"Working days are not counted in {vendor} queries")
+    cases, params = [], []
+    for calendar, days in holidays.items():
+        nations = nations_of(calendar)
+        cases.append(f"WHEN {nation} IN ({', '.join(['%s'] * len(nations))}) "
+                     f"THEN {holidays_up_to.format(day=day)}")
+        params += [*nations, holiday_param(days)]
+    return f"({weekdays} - CASE {' '.join(cases)} END)", params
 
-    @property
-    def calls_for_assessment(self) -> bool:
-        return self.assessment is not None or self.decision_kind in DECISIONS_CALLING_FOR_ASSESSMENT
+
+def _json_dates(days: tuple[date, ...]) -> str:
+    return json.dumps([day.isoformat() for day in days])
+
+
+def _followed(referrals, *, start: date, end: date, now: datetime, parts: Sequence["Period"]):
+    """One row per referral of ``referrals`` made from ``start`` to ``end``: its authority (and the
+    authority's nation), which of ``parts`` it was made in (its index; NULL in none), the
+    London day it was made and, for each step, the London day its follow-up ends, whether the step
+    was recorded and whether the referral is still waiting for it, and whether it calls for an
+    assessment.
+
+    The follow-up of a step ends on the day it was recorded, if it was by ``now``; otherwise on the
+    day the referral was closed, if that was before ``now`` (closed without the step); otherwise
+    today, and then the referral is still waiting if it is open and has no closure recorded. A step
+    recorded after ``now`` has not happened yet as of ``now``; one recorded before the referral was
+    made counts as on the same day."""
+    record_of = {"made": Milestone.REFERRAL_MADE, "decision": Milestone.DECISION,
+                 "assessment": Milestone.ASSESSMENT_COMPLETED, "closed": Milestone.CLOSED}
+    records = {f"{step}_record": FilteredRelation("milestones", condition=Q(milestones__milestone=milestone))
+               for step, milestone in record_of.items()}
+    closed_before_now = Q(closed_record__occurred_at__lt=now)
+    still_open = Q(status=Referral.Status.OPEN, closed_record__isnull=True)
+
+    def follow_up(step: str) -> dict:
+        recorded_at = f"{step}_record__occurred_at"
+        reached = Q(**{f"{recorded_at}__lte": now})
+        ends = Case(
+            When(reached, then=TruncDate(recorded_at, tzinfo=LONDON)),
+            When(closed_before_now, then=TruncDate("closed_record__occurred_at", tzinfo=LONDON)),
+            default=Value(timezone.localtime(now, LONDON).date()),
+            output_field=DateField(),
+        )
+        return {
+            f"{step}_ends": Greatest(ends, F("made_day")),
+            f"{step}_reached": ExpressionWrapper(reached, output_field=BooleanField()),
+            f"{step}_waiting": ExpressionWrapper(~reached & still_open, output_field=BooleanField()),
+        }
+
+    return referrals.annotate(**records).filter(
+        made_record__occurred_at__gte=_start_of(start),
+        made_record__occurred_at__lt=_start_of(end + timedelta(days=1)),
+    ).annotate(
+        made_day=TruncDate("made_record__occurred_at", tzinfo=LONDON),
+    ).values(
+        "made_day",
+        part=Case(*(When(made_record__occurred_at__gte=_start_of(part.start),
+                         made_record__occurred_at__lt=_start_of(part.end + timedelta(days=1)), then=Value(index))
+                    for index, part in enumerate(parts)), default=None, output_field=IntegerField()),
+        authority=F("local_authority_id"),
+        nation=F("local_authority__nation"),
+        **follow_up("decision"),
+        **follow_up("assessment"),
+        calls_for_assessment=ExpressionWrapper(
+            Q(assessment_record__isnull=False) | Q(decision__in=DECISIONS_CALLING_FOR_ASSESSMENT),
+            output_field=BooleanField(),
+        ),
+    )
+
+
+def follow_up_counts(referrals, *, start: date, end: date, now: datetime, parts: Sequence["Period"] = ()):
+    """The follow-ups of the referrals of ``referrals`` made from ``start`` to ``end``, counted:
+    {(authority, part, step): [(working days followed, step recorded, still waiting, how many)]},
+    step "decision", or "assessment" for the referrals calling for one (_followed says how a
+    follow-up ends), part the index of the one of ``parts`` (periods within ``start`` to ``end``,
+    such as quarters) the referral was made in, None for none; and {authority: name}. A follow-up
+    may come in more than one row: they add up.
+
+    One query, whatever the number of referrals: their rows (_followed) are counted twice over, by
+    authority, part, working days and outcome, each referral's working days worked out in it."""
+    followed = _followed(referrals, start=start, end=end, now=now, parts=parts)
+    connection = connections[followed.db]
+    last_day = max(end, timezone.localtime(now, LONDON).date())
+    holidays = {calendar: weekday_bank_holidays_between(calendar, start, last_day) for calendar in Calendar}
+    inner, inner_params = followed.query.get_compiler(using=followed.db).as_sql()
+    params = list(inner_params)
+    made, made_params = _working_day_number("made_day", "nation", holidays, connection.vendor)
+    selects = []
+    for step, condition in (("decision", ""), ("assessment", "WHERE calls_for_assessment")):
+        ends, ends_params = _working_day_number(f"{step}_ends", "nation", holidays, connection.vendor)
+        columns = f"'{step}', authority, part, {ends} - {made}, {step}_reached, {step}_waiting, COUNT(*)"
+        selects.append(f"SELECT {columns} FROM followed {condition} GROUP BY 2, 3, 4, 5, 6")  # noqa: S608 - code only
+        params += [*ends_params, *made_params]
+    # The authorities' names are joined to the counts, not counted by: fewer, narrower groups.
+    quote, authorities = connection.ops.quote_name, LocalAuthority._meta
+    name, table, key = (quote(authorities.get_field("name").column), quote(authorities.db_table),
+                        quote(authorities.pk.column))
+    counted = " UNION ALL ".join(selects)
+    sql = (f"WITH followed AS ({inner}) SELECT counted.*, named.{name} FROM ({counted}) AS counted "  # noqa: S608 - code
+           f"JOIN {table} AS named ON named.{key} = counted.authority")
+    counts, names = defaultdict(list), {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for step, authority, part, days, reached, waiting, number, name in cursor.fetchall():
+            counts[(authority, part, step)].append((days, bool(reached), bool(waiting), number))
+            names[authority] = name
+    return counts, names
 
 
 def delay_figures(*, local_authority_ids: list[int] | None, start: date, end: date, now: datetime,
@@ -142,54 +261,40 @@ def delay_figures(*, local_authority_ids: list[int] | None, start: date, end: da
         referrals = referrals.filter(family__team_id__in=team_ids)
     if local_authority_ids is not None:
         referrals = referrals.filter(local_authority_id__in=local_authority_ids)
+    follow_ups, names = follow_up_counts(referrals, start=start, end=end, now=now)
     made_in_period = MilestoneRecord.objects.filter(
         milestone=Milestone.REFERRAL_MADE,
         occurred_at__gte=_start_of(start),
         occurred_at__lt=_start_of(end + timedelta(days=1)),
     ).values("referral_id")
-    in_period = referrals.filter(pk__in=made_in_period)
-
-    counts = {
-        row["local_authority_id"]: row
-        for row in in_period.values("local_authority_id", "local_authority__name").annotate(
-            referrals=Count("pk", distinct=True), allocations=Count("social_workers")
-        )
-    }
+    allocations = dict(
+        SocialWorkerAllocation.objects.order_by()
+        .filter(referral__in=referrals.filter(pk__in=made_in_period))
+        .values("referral__local_authority_id")
+        .annotate(allocations=Count("pk"))
+        .values_list("referral__local_authority_id", "allocations")
+    )
+    # Counted without reading the ids: the open referrals' index (open_referral_authority) has all it reads.
     open_now = {
         row["local_authority_id"]: row
         for row in referrals.filter(status=Referral.Status.OPEN)
         .values("local_authority_id", "local_authority__name")
-        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(next_due_at__lt=now)))
+        .annotate(open=Count("*"), overdue=Count("next_due_at", filter=Q(next_due_at__lt=now)))
     }
-    by_authority: dict[int, dict[int, ReferralFollowed]] = defaultdict(lambda: defaultdict(ReferralFollowed))
-    attribute = {Milestone.REFERRAL_MADE: "made", Milestone.DECISION: "decision",
-                 Milestone.ASSESSMENT_COMPLETED: "assessment", Milestone.CLOSED: "closed"}
-    milestones = MilestoneRecord.objects.filter(referral__in=in_period, milestone__in=list(attribute)).values_list(
-        "referral_id", "referral__local_authority_id", "referral__local_authority__nation", "referral__status",
-        "referral__decision", "milestone", "occurred_at",
-    )
-    for referral_id, authority_id, nation, status, decision_kind, milestone, occurred_at in milestones:
-        referral = by_authority[authority_id][referral_id]
-        referral.nation, referral.status, referral.decision_kind = nation, status, decision_kind
-        setattr(referral, attribute[milestone], occurred_at)
-
     figures = []
-    for authority_id in counts.keys() | open_now.keys():
-        in_range, current = counts.get(authority_id, {}), open_now.get(authority_id, {})
-        followed = by_authority[authority_id].values()
+    for authority_id in names.keys() | open_now.keys():
+        decision = delay_from_counts(follow_ups.get((authority_id, None, "decision"), []))
+        current = open_now.get(authority_id, {})
         figures.append(
             AuthorityFigures(
                 local_authority_id=authority_id,
-                name=(in_range or current)["local_authority__name"],
-                referrals=in_range.get("referrals", 0),
-                to_decision=delay_from([referral.follow_up(referral.decision, now) for referral in followed]),
-                to_assessment=delay_from([
-                    referral.follow_up(referral.assessment, now) for referral in followed
-                    if referral.calls_for_assessment
-                ]),
+                name=names[authority_id] if authority_id in names else current["local_authority__name"],
+                referrals=decision.counted if decision else 0,
+                to_decision=decision,
+                to_assessment=delay_from_counts(follow_ups.get((authority_id, None, "assessment"), [])),
                 open_referrals=current.get("open", 0),
                 open_overdue=current.get("overdue", 0),
-                social_worker_allocations=in_range.get("allocations", 0),
+                social_worker_allocations=allocations.get(authority_id, 0),
             )
         )
     return sorted(figures, key=lambda figure: (figure.name, figure.local_authority_id))

@@ -91,6 +91,18 @@ class Referral(models.Model):
         indexes = [
             # Lists sorted by what is due next look only at open referrals.
             models.Index(fields=["next_due_at"], condition=Q(status="open"), name="open_referral_next_due"),
+            # The family page's newest referrals (selectors.family_referrals), read without sorting all
+            # of a family's referrals first.
+            models.Index(fields=["family", "-created_at", "-id"], name="referral_family_recent"),
+            # My work's "Waiting on children's social care" (selectors.waiting_on_csc): each of the key
+            # worker's families gives only its referrals still waiting, without reading its others.
+            models.Index(
+                fields=["family", "next_due_at", "id"], condition=Q(status="open", next_due_at__isnull=False),
+                name="referral_family_waiting",
+            ),
+            # The delay figures' open referrals per authority and how many are overdue (figures.delay_figures).
+            models.Index(fields=["local_authority"], include=["family", "next_due_at"], condition=Q(status="open"),
+                         name="open_referral_authority"),
         ]
 
     def __str__(self):
@@ -123,6 +135,15 @@ class MilestoneRecord(models.Model):
                 condition=~Q(milestone__in=[m.value for m in REPEATABLE_MILESTONES]),
                 name="milestone_recorded_once",
             ),
+        ]
+        indexes = [
+            # The delay figures' referrals of a period (figures.follow_up_counts), read from the index alone.
+            models.Index(fields=["occurred_at"], include=["referral"], condition=Q(milestone="referral_made"),
+                         name="referral_made_at"),
+            # Their decision, assessment and closure, joined from the index alone.
+            models.Index(fields=["milestone", "referral"], include=["occurred_at"],
+                         condition=Q(milestone__in=["decision", "assessment_completed", "closed"]),
+                         name="milestone_step_at"),
         ]
 
     def __str__(self):

@@ -23,11 +23,14 @@ Conventions, as in the survival-analysis literature and lifelines:
   waits so far), the time is "not reached": all that is known is that it is longer than the
   longest time anyone has been followed, and ``TimeToEvent`` says so explicitly.
 
-No dependency: the arithmetic is a running product over the distinct times.
+No dependency: the arithmetic is a running product over the distinct times, so it needs only how
+many had the step and how many stopped being followed at each time (kaplan_meier_counts), which
+the database counts; never one row per subject.
 """
 
-from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # The chance of still waiting is a product of fractions; where it equals a half exactly (no one
 # stopped being followed before that time, and half the group had the step) floating point can
@@ -35,9 +38,9 @@ from dataclasses import dataclass
 TOLERANCE = 1e-9
 
 
-@dataclass(frozen=True)
-class Step:
-    """One distinct time in the data: how many were being followed, had the step, or stopped."""
+class Step(NamedTuple):
+    """One distinct time in the data: how many were being followed, had the step, or stopped. (A
+    named tuple: a curve has one per distinct time, hundreds for each authority on the figures page.)"""
 
     time: int
     at_risk: int  # still being followed at the start of that time
@@ -125,17 +128,31 @@ def kaplan_meier(durations: list[int], observed: list[bool]) -> Curve:
     step was observed (True) or the subject is still waiting and was followed that long (False)."""
     if len(durations) != len(observed):
         raise ValueError("durations and observed must be the same length")
-    if any(duration < 0 for duration in durations):
-        raise ValueError("durations cannot be negative")
-    events = Counter(duration for duration, seen in zip(durations, observed, strict=True) if seen)
-    censorings = Counter(duration for duration, seen in zip(durations, observed, strict=True) if not seen)
-    at_risk = len(durations)
+    return kaplan_meier_counts((duration, 1, 0) if seen else (duration, 0, 1)
+                               for duration, seen in zip(durations, observed, strict=True))
+
+
+def kaplan_meier_counts(rows: Iterable[tuple[int, int, int]]) -> Curve:
+    """The Kaplan–Meier curve of subjects counted by duration: rows of (duration in whole days, how
+    many had the step after that long, how many were followed that long without it), as a query
+    grouped by duration gives them. A duration may come in several rows (they add up); a row of
+    two zeros counts no one."""
+    events: dict[int, int] = {}
+    censorings: dict[int, int] = {}
+    for duration, had, stopped in rows:
+        if duration < 0:
+            raise ValueError("durations cannot be negative")
+        if had < 0 or stopped < 0:
+            raise ValueError("counts cannot be negative")
+        events[duration] = events.get(duration, 0) + had
+        censorings[duration] = censorings.get(duration, 0) + stopped
+    at_risk = sum(events.values()) + sum(censorings.values())
     survival = 1.0
     steps = []
-    for time in sorted(events.keys() | censorings.keys()):
+    for time in sorted(time for time in events if events[time] or censorings[time]):
         had, stopped = events[time], censorings[time]
         # Events first: those who stopped being followed at this time were at risk at it.
         survival *= 1 - had / at_risk
-        steps.append(Step(time=time, at_risk=at_risk, events=had, censored=stopped, survival=survival))
+        steps.append(Step(time, at_risk, had, stopped, survival))
         at_risk -= had + stopped
     return Curve(steps=tuple(steps))

@@ -28,26 +28,25 @@ Definitions (also shown on the page, in plain words):
   may be part-quarters). A family continuing in a quarter may have been new in the one before.
 
 A fixed number of queries whatever the number of families: counts are grouped in SQL, by authority
-and quarter at once (a CASE on the date gives the quarter), never a query per quarter or per area.
-Meeting actions and outcome ratings come as the few columns needed, in one query each, and are
-counted in Python, as meetings.figures does.
+and quarter at once (a CASE on the date gives the quarter), never a query per quarter or per area,
+and nothing is read row by row: the referrals come as referrals.figures' counts by authority,
+quarter and working days, the outcomes as outcomes.report's counts by authority, quarter and change.
+The whole period and all the chosen areas together are those counts added up.
 """
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Least
 
 from core.working_days import LONDON
 from families.models import Contact, Family, LocalAuthority, Person
-from meetings.figures import ActionFigures, ActionTally
 from meetings.models import MeetingAction
-from outcomes.measures import MEASURES, QUESTIONS_VERSION
-from outcomes.models import CheckIn
-from referrals.figures import Delay, Period, ReferralFollowed, delay_figures, delay_from
-from referrals.models import Milestone, MilestoneRecord, Referral
+from outcomes.report import MeasureFigures, RatingChanges, rating_changes
+from referrals.figures import Delay, Period, delay_from_counts, follow_up_counts
+from referrals.models import Referral
 
 ALL_CHOSEN = "All chosen areas together"
 NONE_RECORDED = "None recorded"
@@ -86,13 +85,6 @@ def _quarter_of(moment_field: str, periods: list[Period]) -> Case:
         default=Value(None),
         output_field=IntegerField(),
     )
-
-
-def _index_of(day: date, periods: list[Period]) -> int | None:
-    for index, period in enumerate(periods):
-        if period.start <= day <= period.end:
-            return index
-    return None
 
 
 def median_of_counts(counts: Counter) -> float | None:
@@ -152,22 +144,18 @@ class CallFigures:
 
 
 @dataclass(frozen=True)
-class OutcomeFigures:
-    """One measure: parents whose latest rating fell in the period, their first and latest compared."""
+class ActionCounts:
+    """What became of the actions agreed at the period's meetings, counted as meetings.figures counts
+    them: done on time (by the date agreed, or there was none), done late, still open, dropped."""
 
-    measure: str
-    improved: int = 0
-    same: int = 0
-    worse: int = 0
-    rated_once: int = 0  # no later rating yet (outcomes.report's "first only"): nothing to compare
+    agreed: int = 0
+    done_on_time: int = 0
+    done_late: int = 0
+    open: int = 0
+    dropped: int = 0
 
-    @property
-    def compared(self) -> int:
-        return self.improved + self.same + self.worse
-
-    @property
-    def improved_percent(self) -> int | None:
-        return round(self.improved * 100 / self.compared) if self.compared else None
+    def __add__(self, other: "ActionCounts") -> "ActionCounts":
+        return ActionCounts(*(getattr(self, count.name) + getattr(other, count.name) for count in fields(self)))
 
 
 @dataclass
@@ -181,8 +169,10 @@ class Figures:
     referrals: int = 0
     to_decision: Delay | None = None  # None: no referrals made in the period
     to_assessment: Delay | None = None  # None: none of them calls for an assessment
-    actions: ActionFigures | None = None
-    outcomes: list[OutcomeFigures] = field(default_factory=list)
+    actions: ActionCounts = field(default_factory=ActionCounts)
+    # Each measure someone rated in the period (outcomes.report's figures); "first only" is no later
+    # rating yet.
+    outcomes: list[MeasureFigures] = field(default_factory=list)
 
     @property
     def families_supported(self) -> int:
@@ -377,103 +367,60 @@ def _merged(breakdowns: dict, authority_ids) -> list[Breakdown]:
     return [Breakdown(label=label, count=counts[label]) for label in sorted(counts, key=lambda k: (*order[k], k))]
 
 
-def _referral_follow_ups(scope: _Scope, now: datetime) -> dict:
-    """{(authority or TOGETHER, quarter or "period"): (to decision, to assessment)}, each a list of
-    referrals.figures' follow-ups (working days, step recorded, still waiting), for the referrals
-    made in the period: for all the chosen authorities together and for each quarter, which
-    delay_figures, per authority and period, does not give. One query."""
-    made_in_period = MilestoneRecord.objects.filter(
-        milestone=Milestone.REFERRAL_MADE, occurred_at__gte=scope.begins, occurred_at__lt=scope.ends,
-    ).values("referral_id")
+def _delays(scope: _Scope, now: datetime) -> dict:
+    """{(authority or TOGETHER, quarter or "period"): (to decision, to assessment)} for the referrals
+    made in the period: referrals.figures' counts by authority and quarter (one query), added up
+    for the whole period and for all the chosen authorities together. An authority's whole period
+    is the delay figures page's own figure: the same counts."""
     referrals = Referral.objects.order_by().filter(
-        family__team_id__in=scope.team_ids, local_authority_id__in=scope.local_authority_ids, pk__in=made_in_period)
-    attribute = {Milestone.REFERRAL_MADE: "made", Milestone.DECISION: "decision",
-                 Milestone.ASSESSMENT_COMPLETED: "assessment", Milestone.CLOSED: "closed"}
-    rows = MilestoneRecord.objects.order_by().filter(referral__in=referrals, milestone__in=list(attribute)).values_list(
-        "referral_id", "referral__local_authority_id", "referral__local_authority__nation", "referral__status",
-        "referral__decision", "milestone", "occurred_at",
-    )
-    followed: dict[int, tuple[int, ReferralFollowed]] = {}
-    for referral_id, authority_id, nation, status, decision_kind, milestone, occurred_at in rows:
-        if referral_id not in followed:
-            followed[referral_id] = (authority_id, ReferralFollowed())
-        referral = followed[referral_id][1]
-        referral.nation, referral.status, referral.decision_kind = nation, status, decision_kind
-        setattr(referral, attribute[milestone], occurred_at)
-    follow_ups: dict = defaultdict(lambda: ([], []))
-    for authority_id, referral in followed.values():
-        quarter = _index_of(referral.made.astimezone(LONDON).date(), scope.quarters)
-        decision = referral.follow_up(referral.decision, now)
-        assessment = referral.follow_up(referral.assessment, now) if referral.calls_for_assessment else None
-        for key in ((authority_id, quarter), (TOGETHER, quarter), (TOGETHER, "period")):
-            follow_ups[key][0].append(decision)
-            if assessment is not None:
-                follow_ups[key][1].append(assessment)
-    return follow_ups
-
-
-def _action_tallies(scope: _Scope, today: date) -> dict:
-    """{(authority or TOGETHER, quarter or "period"): meetings.figures' tally of the actions agreed}.
-    Actions count in the family's authority here (the area the report is about), where the
-    accountability figures count them in the agency's. One query."""
-    rows = MeetingAction.objects.order_by().filter(
-        meeting__family__team_id__in=scope.team_ids,
-        meeting__family__local_authority_id__in=scope.local_authority_ids,
-        meeting__held_at__gte=scope.begins,
-        meeting__held_at__lt=scope.ends,
-    ).values_list("meeting__family__local_authority_id", "meeting__held_at", "status", "due_on", "done_on")
-    tallies: dict = defaultdict(ActionTally)
-    for authority_id, held_at, status, due_on, done_on in rows.iterator(chunk_size=2000):
-        held_on = held_at.astimezone(LONDON).date()
-        quarter = _index_of(held_on, scope.quarters)
+        family__team_id__in=scope.team_ids, local_authority_id__in=scope.local_authority_ids)
+    counts, _names = follow_up_counts(
+        referrals, start=scope.start, end=scope.end, now=now, parts=scope.quarters)
+    added_up: dict = defaultdict(lambda: {"decision": [], "assessment": []})
+    for (authority_id, quarter, step), rows in counts.items():
         for key in ((authority_id, quarter), (authority_id, "period"), (TOGETHER, quarter), (TOGETHER, "period")):
-            tallies[key].add(status=status, due_on=due_on, done_on=done_on, held_on=held_on, today=today)
-    return tallies
+            added_up[key][step] += rows
+    return {key: (delay_from_counts(steps["decision"]), delay_from_counts(steps["assessment"]))
+            for key, steps in added_up.items()}
 
 
-def outcome_ratings(scope: _Scope) -> dict:
-    """{(authority, parent): {measure: [ratings in order]}} of each parent's ratings up to the end of
-    the period, each rating (day asked, score). One query, the few columns needed."""
-    fields = [measure.field for measure in MEASURES]
-    rows = CheckIn.objects.filter(
-        family__team_id__in=scope.team_ids, family__local_authority_id__in=scope.local_authority_ids,
-        asked_on__lte=scope.end, questions_version=QUESTIONS_VERSION,
-    ).order_by("parent_id", "asked_on", "pk").values_list(
-        "family__local_authority_id", "parent_id", "asked_on", *fields)
-    ratings: dict = defaultdict(lambda: defaultdict(list))
-    for authority_id, parent_id, asked_on, *scores in rows.iterator(chunk_size=2000):
-        for measure_field, score in zip(fields, scores, strict=True):
-            if score is not None:
-                ratings[(authority_id, parent_id)][measure_field].append((asked_on, score))
-    return ratings
-
-
-def _outcome_counts(ratings: dict, periods: dict) -> dict:
-    """{(authority or TOGETHER, period key): {measure: Counter of improved/same/worse/rated_once}}:
-    for each period, the parents whose latest rating up to its end fell in it, that rating against
-    their first (outcomes.report's rule, worked out for every area and quarter from one query)."""
-    counts: dict = defaultdict(lambda: defaultdict(Counter))
-    for (authority_id, _parent), by_measure in ratings.items():
-        for measure_field, rated in by_measure.items():
-            for key, period in periods.items():
-                until_end = [(asked_on, score) for asked_on, score in rated if asked_on <= period.end]
-                if not until_end or until_end[-1][0] < period.start:
-                    continue  # not rated in this period
-                (first_on, first), (latest_on, latest) = until_end[0], until_end[-1]
-                if latest_on == first_on:  # one rating, or a second the same day: not a change over time
-                    change = "rated_once"
-                else:
-                    change = "improved" if latest > first else "worse" if latest < first else "same"
-                for area in (authority_id, TOGETHER):
-                    counts[(area, key)][measure_field][change] += 1
+def _actions(scope: _Scope) -> dict:
+    """{(authority or TOGETHER, quarter or "period"): ActionCounts} of the actions agreed at meetings
+    held in the period. Actions count in the family's authority here (the area the report is about),
+    where the accountability figures count them in the agency's. One query, grouped by authority and
+    quarter."""
+    done, dropped = MeetingAction.Status.DONE, MeetingAction.Status.DROPPED
+    rows = (
+        MeetingAction.objects.order_by()
+        .filter(
+            meeting__family__team_id__in=scope.team_ids,
+            meeting__family__local_authority_id__in=scope.local_authority_ids,
+            meeting__held_at__gte=scope.begins,
+            meeting__held_at__lt=scope.ends,
+        )
+        .annotate(quarter=_quarter_of("meeting__held_at", scope.quarters))
+        .values("meeting__family__local_authority_id", "quarter")
+        .annotate(
+            agreed=Count("pk"),
+            done_on_time=Count("pk", filter=Q(status=done) & (Q(due_on__isnull=True) | Q(done_on__lte=F("due_on")))),
+            done_late=Count("pk", filter=Q(status=done, done_on__gt=F("due_on"))),
+            open=Count("pk", filter=~Q(status__in=[done, dropped])),
+            dropped=Count("pk", filter=Q(status=dropped)),
+        )
+    )
+    counts: dict = defaultdict(ActionCounts)
+    for row in rows:
+        these = ActionCounts(**{count.name: row[count.name] for count in fields(ActionCounts)})
+        authority_id, quarter = row["meeting__family__local_authority_id"], row["quarter"]
+        for key in ((authority_id, quarter), (authority_id, "period"), (TOGETHER, quarter), (TOGETHER, "period")):
+            counts[key] += these
     return counts
 
 
-def _outcomes(counts: dict[str, Counter]) -> list[OutcomeFigures]:
-    return [
-        OutcomeFigures(measure=measure.label, **counts[measure.field])
-        for measure in MEASURES if measure.field in counts
-    ]
+def _outcomes(ratings: RatingChanges, key, members: list[int]) -> list[MeasureFigures]:
+    """The measures the parents of ``members`` rated in the quarter ``key`` (or the whole period)."""
+    measures = ratings.measures(part=None if key == "period" else key, groups=members)
+    return [figures for figures in measures if figures.compared or figures.first_only]
 
 
 # ------------------------------------------------------------------ the report
@@ -483,9 +430,8 @@ def service_report(*, local_authority_ids: list[int], start: date, end: date, no
                    team_ids: list[int]) -> ServiceReport:
     """The figures of each of ``local_authority_ids`` (and of all of them together, when more than
     one) for ``start`` to ``end`` (London dates, inclusive), as they stand at ``now``, counting the
-    families of ``team_ids`` only. Thirteen queries, whatever the data."""
+    families of ``team_ids`` only. Ten queries, whatever the data."""
     scope = _Scope(team_ids=team_ids, local_authority_ids=local_authority_ids, start=start, end=end)
-    today = now.astimezone(LONDON).date()
     names = dict(LocalAuthority.objects.filter(pk__in=local_authority_ids).values_list("pk", "name"))
     authority_ids = sorted(names, key=lambda pk: (names[pk], pk))
 
@@ -494,14 +440,12 @@ def service_report(*, local_authority_ids: list[int], start: date, end: date, no
     lengths = _call_lengths(scope)
     support = _support_given(scope)
     children, exploitation = _children(scope)
-    delays = {
-        figure.local_authority_id: figure
-        for figure in delay_figures(local_authority_ids=authority_ids, team_ids=team_ids, start=start, end=end, now=now)
-    }
-    follow_ups = _referral_follow_ups(scope, now)
-    actions = _action_tallies(scope, today)
-    outcome_periods = {"period": scope.period, **dict(enumerate(scope.quarters))}
-    outcomes = _outcome_counts(outcome_ratings(scope), outcome_periods)
+    delays = _delays(scope, now)
+    actions = _actions(scope)
+    ratings = rating_changes(
+        Family.objects.filter(team_id__in=team_ids, local_authority_id__in=local_authority_ids), scope.quarters,
+        per_local_authority=True,
+    )
 
     def headline(area: int | None, key, period: Period, members: list[int]) -> dict:
         channels: dict = defaultdict(Counter)
@@ -510,17 +454,17 @@ def service_report(*, local_authority_ids: list[int], start: date, end: date, no
             for quarter in quarter_keys:
                 for channel, counts in lengths.get((member, quarter), {}).items():
                     channels[channel].update(counts)
-        decision, assessment = follow_ups.get((area, key), ([], []))
+        to_decision, to_assessment = delays.get((area, key), (None, None))
         return {
             "period": period,
             "new_families": sum(new.get((member, quarter), 0) for member in members for quarter in quarter_keys),
             "continuing_families": sum(continuing.get((member, key), 0) for member in members),
             "calls": _call_figures(channels),
-            "referrals": len(decision),
-            "to_decision": delay_from(decision),
-            "to_assessment": delay_from(assessment),
-            "actions": actions[(area, key)].figures(agency="", local_authority=names.get(area, ALL_CHOSEN)),
-            "outcomes": _outcomes(outcomes[(area, key)]),
+            "referrals": to_decision.counted if to_decision else 0,
+            "to_decision": to_decision,
+            "to_assessment": to_assessment,
+            "actions": actions.get((area, key), ActionCounts()),
+            "outcomes": _outcomes(ratings, key, members),
         }
 
     areas = []
@@ -528,7 +472,7 @@ def service_report(*, local_authority_ids: list[int], start: date, end: date, no
     if len(authority_ids) > 1:
         chosen.append((TOGETHER, authority_ids))
     for area, members in chosen:
-        figures = AreaFigures(
+        areas.append(AreaFigures(
             **headline(area, "period", scope.period, members),
             local_authority_id=area,
             name=names.get(area, ALL_CHOSEN),
@@ -536,14 +480,7 @@ def service_report(*, local_authority_ids: list[int], start: date, end: date, no
             children=sum(children.get(member, 0) for member in members),
             exploitation=_merged(exploitation, members),
             over_time=[Figures(**headline(area, i, quarter, members)) for i, quarter in enumerate(scope.quarters)],
-        )
-        if area is not TOGETHER:
-            # Each authority's period figures are the delay figures page's own.
-            delay = delays.get(area)
-            figures.referrals = delay.referrals if delay else 0
-            figures.to_decision = delay.to_decision if delay else None
-            figures.to_assessment = delay.to_assessment if delay else None
-        areas.append(figures)
+        ))
     return ServiceReport(period=scope.period, now=now, areas=areas, quarters=scope.quarters)
 
 
@@ -594,12 +531,13 @@ def _headline_rows(figures: Figures) -> list[tuple]:
         ("Meeting actions dropped", "", actions.dropped),
     ]
     for outcome in figures.outcomes:
+        measure = outcome.measure.label
         rows += [
-            ("Parents with a first and a later rating", outcome.measure, outcome.compared),
-            ("Parents whose rating improved", outcome.measure, outcome.improved),
-            ("Parents whose rating stayed the same", outcome.measure, outcome.same),
-            ("Parents whose rating got worse", outcome.measure, outcome.worse),
-            ("Parents with no later rating yet", outcome.measure, outcome.rated_once),
+            ("Parents with a first and a later rating", measure, outcome.compared),
+            ("Parents whose rating improved", measure, outcome.improved),
+            ("Parents whose rating stayed the same", measure, outcome.same),
+            ("Parents whose rating got worse", measure, outcome.worse),
+            ("Parents with no later rating yet", measure, outcome.first_only),
         ]
     return rows
 

@@ -28,7 +28,7 @@ from referrals.figures import (
     change_in_words,
     decision_chart,
     delay_figures,
-    delay_from,
+    delay_from_counts,
     delay_report,
 )
 from referrals.models import Milestone, Referral
@@ -306,10 +306,11 @@ def test_no_referrals_no_figures(cast):
 def test_chart_bars_are_proportional_to_the_median_or_the_longest_wait_where_not_reached():
     figures = [
         AuthorityFigures(local_authority_id=1, name="Fast", referrals=2,
-                         to_decision=delay_from([(2, True, False)] * 2)),
-        AuthorityFigures(local_authority_id=2, name="Slow", referrals=1, to_decision=delay_from([(4, True, False)])),
+                         to_decision=delay_from_counts([(2, True, False, 2)])),
+        AuthorityFigures(local_authority_id=2, name="Slow", referrals=1,
+                         to_decision=delay_from_counts([(4, True, False, 1)])),
         AuthorityFigures(local_authority_id=3, name="Undecided", referrals=1,
-                         to_decision=delay_from([(8, False, True)])),
+                         to_decision=delay_from_counts([(8, False, True, 1)])),
         AuthorityFigures(local_authority_id=4, name="Only open ones from before", open_referrals=2),
     ]
     chart = decision_chart(figures)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from referrals.survival import TimeToEvent, kaplan_meier
+from referrals.survival import TimeToEvent, kaplan_meier, kaplan_meier_counts
 
 EXAMPLES = 300 if os.environ.get("CI") else 60
 
@@ -88,6 +88,42 @@ def test_bad_input_is_refused():
         kaplan_meier([1, 2], [True])
     with pytest.raises(ValueError, match="negative"):
         kaplan_meier([-1], [True])
+
+
+# ------------------------------------------------------------------ from counts
+
+
+def test_the_6_mp_group_from_counts_per_week():
+    """The same table from how many remissions ended and how many were censored each week, as a query
+    grouped by duration gives them (6 weeks in two rows, which add up)."""
+    rows = [(6, 2, 0), (6, 1, 1), (7, 1, 0), (9, 0, 1), (10, 1, 1), (11, 0, 1), (13, 1, 0), (16, 1, 0), (17, 0, 1),
+            (19, 0, 1), (20, 0, 1), (22, 1, 0), (23, 1, 0), (25, 0, 1), (32, 0, 2), (34, 0, 1), (35, 0, 1)]
+    assert kaplan_meier_counts(rows) == curve_of(SIX_MP)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=30), st.integers(min_value=0, max_value=4),
+                          st.integers(min_value=0, max_value=4)), max_size=40))
+def test_counts_give_the_curve_of_the_subjects_they_count(rows):
+    """Rows of (duration, events, censored), durations repeated or not, rows of zeros included: the
+    curve of one subject per event and per censoring."""
+    durations = [duration for duration, events, censored in rows for _ in range(events + censored)]
+    observed = [seen for _, events, censored in rows for seen in [True] * events + [False] * censored]
+    assert kaplan_meier_counts(rows) == kaplan_meier(durations, observed)
+
+
+def test_a_duration_no_one_was_followed_for_is_no_step():
+    curve = kaplan_meier_counts([(3, 1, 0), (40, 0, 0)])
+    assert [step.time for step in curve.steps] == [3]
+    assert curve.longest_follow_up == 3
+    assert kaplan_meier_counts([]) == kaplan_meier_counts([(5, 0, 0)]) == kaplan_meier([], [])
+
+
+def test_bad_counts_are_refused():
+    with pytest.raises(ValueError, match="negative"):
+        kaplan_meier_counts([(-1, 1, 0)])
+    with pytest.raises(ValueError, match="counts cannot be negative"):
+        kaplan_meier_counts([(1, -1, 2)])
 
 
 # ------------------------------------------------------------------ against lifelines

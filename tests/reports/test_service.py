@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from families.models import Contact, Family, Role
+from meetings.figures import ActionTally
 from meetings.models import MeetingAction
 from outcomes.models import CheckIn
 from outcomes.report import outcomes_report
@@ -228,12 +229,12 @@ def test_meeting_actions_agreed_and_done(data):
 @pytest.mark.django_db
 def test_outcomes_latest_rating_against_the_first(data):
     north = area(report_for(data, data["north"]), "Northshire")
-    outcomes = {o.measure: o for o in north.outcomes}
+    outcomes = {o.measure.label: o for o in north.outcomes}
     confidence = outcomes["Confidence to keep their child safe"]
-    assert (confidence.improved, confidence.same, confidence.worse, confidence.rated_once) == (1, 0, 1, 1)
+    assert (confidence.improved, confidence.same, confidence.worse, confidence.first_only) == (1, 0, 1, 1)
     assert (confidence.compared, confidence.improved_percent) == (2, 50)
     wellbeing = outcomes["Wellbeing"]
-    assert (wellbeing.improved, wellbeing.same, wellbeing.worse, wellbeing.rated_once) == (0, 1, 0, 0)
+    assert (wellbeing.improved, wellbeing.same, wellbeing.worse, wellbeing.first_only) == (0, 1, 0, 0)
     assert "Understanding of exploitation" not in outcomes
 
 
@@ -248,14 +249,14 @@ def test_outcomes_follow_the_outcomes_reports_rule(data):
     expected = outcomes_report(team_ids=[data["team"].pk], period=(START, END), now=NOW,
                                local_authority=(data["north"].pk, "Northshire"))
     for figures in expected.measures:
-        [ours] = [o for o in north.outcomes if o.measure == figures.measure.label] or [None]
+        [ours] = [o for o in north.outcomes if o.measure == figures.measure] or [None]
         if ours is None:
             assert figures.compared == figures.first_only == 0
             continue
-        assert (ours.compared, ours.improved, ours.same, ours.worse, ours.rated_once) == (
+        assert (ours.compared, ours.improved, ours.same, ours.worse, ours.first_only) == (
             figures.compared, figures.improved, figures.same, figures.worse, figures.first_only)
-    confidence = next(o for o in north.outcomes if o.measure.startswith("Confidence"))
-    assert confidence.rated_once == 2
+    confidence = next(o for o in north.outcomes if o.measure.field == "confidence")
+    assert confidence.first_only == 2
 
 
 @pytest.mark.django_db
@@ -271,9 +272,9 @@ def test_the_same_figures_quarter_by_quarter(data):
     assert (first.referrals, second.referrals) == (1, 1)
     assert (first.to_decision.reached, second.to_decision.still_waiting) == (1, 1)
     assert (first.actions.agreed, second.actions.agreed) == (3, 0)
-    [first_confidence] = [o for o in first.outcomes if o.measure.startswith("Confidence")]
+    [first_confidence] = [o for o in first.outcomes if o.measure.field == "confidence"]
     # In the first quarter only the continuing parent's change and the parent rated once.
-    assert (first_confidence.improved, first_confidence.worse, first_confidence.rated_once) == (0, 1, 2)
+    assert (first_confidence.improved, first_confidence.worse, first_confidence.first_only) == (0, 1, 2)
 
 
 @pytest.mark.django_db
@@ -455,5 +456,116 @@ def test_query_count_does_not_grow_with_the_data(cast, manager_client, django_as
     assert response.context["report"].areas[2].families_supported == 20
     assert small == large
 
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(10):
         service_report(local_authority_ids=[north.pk, south.pk], start=START, end=END, now=NOW, team_ids=[team.pk])
+
+
+# ------------------------------------------------------------------ the same figures as the pages they come from
+
+
+@pytest.mark.django_db
+def test_meeting_actions_are_counted_as_the_accountability_figures_count_them(cast):
+    """Every kind of action at each meeting (one kind twice): done before, on and after its date, done
+    with no date, open past its date, open before it, open with no date, dropped; meetings at both
+    ends of each quarter and one after the period. Each quarter's counts, and the period's, are
+    meetings.figures' tally of the same actions."""
+    north = LocalAuthorityFactory(name="Northshire")
+    family = FamilyFactory(team=cast.family.team, local_authority=north)
+    today = NOW.date()
+    done, still_open = MeetingAction.Status.DONE, MeetingAction.Status.OPEN
+    march_20 = datetime.date(2026, 3, 20)
+    kinds = [
+        {"status": done, "due_on": march_20, "done_on": datetime.date(2026, 3, 18)},
+        {"status": done, "due_on": march_20, "done_on": march_20},
+        {"status": done, "due_on": march_20, "done_on": datetime.date(2026, 3, 21)},
+        {"status": done, "due_on": None, "done_on": datetime.date(2026, 5, 1)},
+        {"status": still_open, "due_on": datetime.date(2026, 6, 1)},
+        {"status": still_open, "due_on": datetime.date(2026, 8, 1)},
+        {"status": still_open, "due_on": None},
+        {"status": MeetingAction.Status.DROPPED, "dropped_reason": "No longer needed"},
+    ]
+    held = [london(2026, 1, 1, 0, 0), london(2026, 3, 31, 23, 30), london(2026, 4, 1, 0, 0),
+            london(2026, 6, 30, 23, 59), london(2026, 7, 1, 0, 0)]
+    tallies = {key: ActionTally() for key in (0, 1, "period")}
+    for n, held_at in enumerate(held):
+        meeting = MeetingFactory(family=family, held_at=held_at)
+        for kind in kinds[n % 3:] + kinds[:n % 3 + 1]:
+            action = MeetingActionFactory(meeting=meeting, **kind)
+            quarter = 0 if held_at < london(2026, 4, 1) else 1 if held_at < london(2026, 7, 1) else None
+            for key in (quarter, "period") if quarter is not None else ():
+                tallies[key].add(status=action.status, due_on=action.due_on, done_on=action.done_on,
+                                 held_on=held_at.date(), today=today)
+    north_figures = area(service_report(local_authority_ids=[north.pk], start=START, end=END, now=NOW,
+                                        team_ids=[cast.family.team.pk]), "Northshire")
+
+    def counted(actions):
+        return (actions.agreed, actions.done_on_time, actions.done_late, actions.open, actions.dropped)
+
+    def tallied(tally):
+        figures = tally.figures(agency="", local_authority="Northshire")
+        return (figures.agreed, figures.done_on_time, figures.done_late, figures.open, figures.dropped)
+
+    assert counted(north_figures.actions) == tallied(tallies["period"]) == (36, 15, 5, 12, 4)
+    assert [counted(quarter.actions) for quarter in north_figures.over_time] == [tallied(tallies[0]),
+                                                                                tallied(tallies[1])]
+
+
+@pytest.mark.django_db
+def test_each_quarters_delays_are_the_delay_figures_of_that_quarter_and_all_areas_are_added_up(data):
+    """Referrals in both quarters and both areas: decided in one and in three working days, waiting,
+    and one with an assessment completed. A quarter's figures are the delay figures page's for that
+    quarter alone; all the chosen areas together count every referral."""
+    north, south, team = data["north"], data["south"], data["team"]
+    family = FamilyFactory(team=team, local_authority=north)
+    referral_made(family, north, london(2026, 1, 5, 10, 0), decision_at=london(2026, 1, 6, 9, 0))
+    referral_made(family, north, london(2026, 4, 7, 10, 0), decision_at=london(2026, 4, 10, 9, 0))
+    referral_made(family, north, london(2026, 6, 29, 10, 0))
+    assessed = referral_made(family, south, london(2026, 2, 2, 10, 0), decision_at=london(2026, 2, 2, 15, 0))
+    Referral.objects.filter(pk=assessed.pk).update(decision=Referral.Decision.CHILD_IN_NEED)
+    MilestoneRecordFactory(referral=assessed, milestone=Milestone.ASSESSMENT_COMPLETED,
+                           occurred_at=london(2026, 3, 2, 12, 0))
+    report = report_for(data, north, south)
+    for name, authority in (("Northshire", north), ("Southshire", south)):
+        figures = area(report, name)
+        for quarter in figures.over_time:
+            [expected] = [f for f in delay_figures(local_authority_ids=[authority.pk], team_ids=[team.pk],
+                                                   start=quarter.period.start, end=quarter.period.end, now=NOW)
+                          if f.local_authority_id == authority.pk] or [None]
+            assert quarter.referrals == (expected.referrals if expected else 0)
+            assert quarter.to_decision == (expected.to_decision if expected else None)
+            assert quarter.to_assessment == (expected.to_assessment if expected else None)
+    together = area(report, ALL_CHOSEN)
+    decision = together.to_decision
+    # The data's two Northshire referrals (decided in 2 working days, waiting) and these four.
+    assert (together.referrals, decision.counted, decision.reached, decision.still_waiting) == (6, 6, 4, 2)
+    assert (together.to_assessment.counted, together.to_assessment.reached) == (1, 1)
+    first, second = together.over_time
+    assert (first.referrals, first.to_decision.reached, second.referrals, second.to_decision.still_waiting) == (
+        3, 3, 3, 2)
+
+
+@pytest.mark.django_db
+def test_a_share_improved_is_rounded_as_the_outcomes_report_rounds_it(cast, manager_client, frozen):
+    """1 of 8 improved is 13%, as "1 of 8 (13%)" on the outcomes report: halves round up."""
+    north = LocalAuthorityFactory(name="Northshire")
+    family = FamilyFactory(team=cast.family.team, local_authority=north)
+    for n in range(8):
+        parent = PersonFactory(family=family)
+        CheckInFactory(parent=parent, asked_on=datetime.date(2026, 1, 10), confidence=2)
+        CheckInFactory(parent=parent, asked_on=datetime.date(2026, 5, 10), confidence=3 if n == 0 else 2,
+                       occasion=LATER)
+    content = manager_client.get(reverse("reports:service"), page_query(None, north)).content.decode()
+    assert "1 of 8 parents rated it higher than at first (13%, n = 8)" in content
+
+
+@pytest.mark.django_db
+def test_the_authority_boxes_are_written_as_the_widget_writes_them(data, manager_client):
+    """The page writes each tick box itself (a national list of authorities drawn by the widget's
+    templates was slow); the markup is the widget's own, ticked where chosen."""
+    response = manager_client.get(reverse("reports:service"), page_query(data, data["north"]))
+    content = response.content.decode()
+    boxes = [box for _nation, group in response.context["form"].authority_groups() for box in group]
+    assert len(boxes) >= 2
+    for box in boxes:
+        assert str(box.tag()) in content
+    assert sum(' checked>' in str(box.tag()) for box in boxes) == 1
