@@ -305,17 +305,6 @@ class Manager(SignedIn):
 # ------------------------------------------------------------------ the run (python bench/load.py)
 
 
-def database_name():
-    url = os.environ.get("DATABASE_URL", "")
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        sys.exit("Refusing to run: DATABASE_URL must name a PostgreSQL database.")
-    name = parts.path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"Refusing to run: database {name!r} has no 'bench' in its name, and the run writes to it.")
-    return url, name
-
-
 def sign_in_staff(caseworkers_wanted, managers_wanted, families_each):
     """The session keys of the caseworkers and managers, and each caseworker's first families."""
     from django.conf import settings
@@ -530,12 +519,16 @@ def main():
         parser.error("--managers must be at least 1 and fewer than --users")
     if args.static_root and not (args.static_root / "staticfiles.json").exists():
         parser.error(f"--static-root: no staticfiles.json in {args.static_root} (collectstatic with DEBUG=0)")
-    database_url, name = database_name()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    # The sibling script's checks of DATABASE_URL ("bench" in the name: the run writes to it) and its
+    # Django set-up (no Redis, a scratch broker).
+    from overdue_job import database_url as checked_database
+    from overdue_job import setup_django
+
+    _, name = checked_database()
+    database_url = os.environ["DATABASE_URL"]
     # Stopped (CI's time limit, Ctrl-C), it still stops gunicorn and signs the staff out.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from overdue_job import setup_django  # the sibling script's Django set-up (no Redis, a scratch broker)
 
     secret_key = secrets.token_urlsafe(50)
     os.environ["SECRET_KEY"] = secret_key  # the sessions made here must be valid in gunicorn

@@ -84,7 +84,7 @@ def database_url():
         sys.exit("Refusing to run: DATABASE_URL must name a PostgreSQL database.")
     name = parts.path.lstrip("/")
     if "bench" not in name:
-        sys.exit(f"Refusing to run: database {name!r} has no 'bench' in its name, and this wipes data.")
+        sys.exit(f"Refusing to run: database {name!r} has no 'bench' in its name: the runs write to it.")
     return parts, name
 
 

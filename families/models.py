@@ -189,7 +189,10 @@ class Family(models.Model):
             # The search's order (open first, then the most recently changed): a common name's first
             # 20 matches are read in this order without sorting every family of the team first.
             models.Index(fields=["status", "-updated_at", "id"], name="family_search_order"),
-            models.Index(fields=["key_worker", "status"]),
+            # My work's "Families I key-work" (selectors.my_work), read a page at a time in order of id
+            # (and so of reference: services.FAMILY_REFERENCE_FORMAT); its first two columns serve every
+            # "families of this key worker" query.
+            models.Index(fields=["key_worker", "status", "id"], name="key_work_families"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -539,6 +542,17 @@ class FollowUp(models.Model):
             models.Index(
                 fields=["owner", "due_on"], condition=Q(done_at__isnull=True), name="open_follow_ups_by_owner"
             ),
+            # The family page's follow-ups, a page at a time (selectors.family_page): still to do, soonest
+            # first; done, most recently done first (the timeline's "follow-ups done" as well).
+            models.Index(
+                fields=["family", "due_on", "id"], condition=Q(done_at__isnull=True), name="open_follow_ups_by_family"
+            ),
+            models.Index(
+                fields=["family", "-done_at", "-id"], condition=Q(done_at__isnull=False),
+                name="done_follow_ups_by_family",
+            ),
+            # A manager's My work: the team's overdue follow-ups, most overdue first.
+            models.Index(fields=["due_on", "id"], condition=Q(done_at__isnull=True), name="open_follow_ups_by_due"),
         ]
         constraints = [
             models.CheckConstraint(

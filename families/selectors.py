@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from core.keyset import BoundedCount, KeysetPage, bounded_count, keyset_page
 from core.validators import name_key, phone_for_display, phone_key, postcode_key
 from families import postcodes
 from families.models import Contact, Family, FollowUp, LocalAuthority, Person, RiskLevelChange
@@ -210,15 +211,90 @@ def families_for_list(user, *, status=Family.Status.OPEN, limit=200):
     )
 
 
+# Lists are counted no further than this (core.keyset.bounded_count): a count reads a bounded number
+# of rows too.
+LIST_COUNT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class BoundedList:
+    """A list shown a page at a time (core.keyset): the page's rows, how many rows the whole list
+    has (up to LIST_COUNT_LIMIT), and the cursors of the pages before and after. Iterating it gives
+    the page's rows."""
+
+    page: KeysetPage
+    count: BoundedCount
+
+    @property
+    def total(self) -> int:
+        return self.count.counted
+
+    @property
+    def total_text(self) -> str:
+        """How many there are, for a heading: "473", or "more than 1,000"."""
+        return str(self.count)
+
+    @property
+    def rows(self) -> list:
+        return self.page.rows
+
+    @property
+    def next_cursor(self) -> str | None:
+        return self.page.next_cursor
+
+    @property
+    def previous_cursor(self) -> str | None:
+        return self.page.previous_cursor
+
+    def __iter__(self):
+        return iter(self.page.rows)
+
+    def __len__(self):
+        return len(self.page.rows)
+
+
+def bounded(queryset, *, key: str, size: int, after: str | None = None, before: str | None = None,
+            descending: bool = False) -> BoundedList:
+    """One keyset page of ``queryset`` sorted on (``key``, id) and how many rows it has: two queries
+    on the first page, three on others, each reading a bounded number of rows whatever the length of
+    the list. A cursor that cannot be read is the first page (core.keyset.parse_cursor)."""
+    page = keyset_page(queryset, key=key, size=size, after=after, before=before, descending=descending)
+    return BoundedList(page=page, count=bounded_count(queryset, limit=LIST_COUNT_LIMIT))
+
+
+# The family page shows a page of each of its own long lists; the lists that are on the family's
+# timeline (team changes) show their newest few and link to the timeline filtered to them.
+FAMILY_PAGE_FOLLOW_UPS = 10
+FAMILY_PAGE_TRANSFERS = 5
+
+
+@dataclass(frozen=True)
+class FamilyPageCursors:
+    """Where each of the family page's paged lists starts (GET parameters; a cursor that cannot be
+    read is the first page)."""
+
+    to_do_after: str | None = None
+    to_do_before: str | None = None
+    done_after: str | None = None
+    done_before: str | None = None
+
+    @classmethod
+    def from_query(cls, query) -> "FamilyPageCursors":
+        return cls(**{name: query.get(name) or None for name in cls.__dataclass_fields__})
+
+
 @dataclass
 class FamilyPage:
     family: Family
     carers: list
     children: list
-    follow_ups: list
+    # Still to do, soonest due first; and done, most recently done first.
+    follow_ups_to_do: BoundedList
+    follow_ups_done: BoundedList
     consents: list
     shared_without_consent: list
-    transfers: list
+    transfers: list  # the newest FAMILY_PAGE_TRANSFERS
+    transfer_count: int
     today: date
 
     @property
@@ -229,7 +305,11 @@ class FamilyPage:
         return " and ".join(filter(None, [", ".join(names[:-1]), *names[-1:]]))
 
 
-def family_page(family: Family) -> FamilyPage:
+def family_page(family: Family, cursors: FamilyPageCursors | None = None) -> FamilyPage:
+    """What the family page shows of the family's own records, a fixed number of queries and a
+    bounded number of rows whatever its history (the "open_follow_ups_by_family" and
+    "done_follow_ups_by_family" indexes)."""
+    cursors = cursors or FamilyPageCursors()
     people = list(
         family.people.prefetch_related(
             "exploitation_types",
@@ -237,65 +317,110 @@ def family_page(family: Family) -> FamilyPage:
             "relationships_as_carer__child",
         ).order_by("kind", "date_of_birth", "first_name")
     )
-    follow_ups = list(family.follow_ups.select_related("owner", "done_by").order_by("done_at", "due_on"))
+    follow_ups = family.follow_ups.select_related("owner", "done_by")
+    transfers = list(
+        family.transfers.select_related("from_team", "to_team", "transferred_by")
+        .order_by("-transferred_at", "-pk")[:FAMILY_PAGE_TRANSFERS]
+    )
     return FamilyPage(
         family=family,
         carers=[p for p in people if not p.is_child],
         children=[p for p in people if p.is_child],
-        follow_ups=follow_ups,
+        follow_ups_to_do=bounded(
+            follow_ups.filter(done_at__isnull=True), key="due_on", size=FAMILY_PAGE_FOLLOW_UPS,
+            after=cursors.to_do_after, before=cursors.to_do_before,
+        ),
+        follow_ups_done=bounded(
+            follow_ups.filter(done_at__isnull=False), key="done_at", size=FAMILY_PAGE_FOLLOW_UPS,
+            after=cursors.done_after, before=cursors.done_before, descending=True,
+        ),
         consents=list(family.consents.select_related("given_by", "recorded_by")),
         shared_without_consent=list(family.sharing_without_consent.select_related("shared_by")),
-        transfers=list(family.transfers.select_related("from_team", "to_team", "transferred_by")),
+        transfers=transfers,
+        transfer_count=family.transfers.count(),
         today=timezone.localdate(),
     )
 
 
+# My work shows a page of each list, the most pressing first, with how many there are in all.
+MY_WORK_PAGE = 20
+
+
+@dataclass(frozen=True)
+class MyWorkCursors:
+    """Where each of My work's lists starts (GET parameters; a cursor that cannot be read is the
+    first page)."""
+
+    follow_ups_after: str | None = None
+    follow_ups_before: str | None = None
+    families_after: str | None = None
+    families_before: str | None = None
+    team_after: str | None = None
+    team_before: str | None = None
+    waiting_after: str | None = None
+    waiting_before: str | None = None
+
+    @classmethod
+    def from_query(cls, query) -> "MyWorkCursors":
+        return cls(**{name: query.get(name) or None for name in cls.__dataclass_fields__})
+
+
 @dataclass
 class MyWork:
-    follow_ups_due: list
-    key_work_families: list
+    follow_ups_due: BoundedList  # most overdue first
+    key_work_families: BoundedList  # by reference (id)
     recent_contacts: list
-    team_follow_ups_overdue: list
+    team_follow_ups_overdue: BoundedList | None  # most overdue first; None unless asked for
     today: date
 
     @property
     def families(self) -> list:
         """Every family the page names, once each (for the audit trail)."""
         shown = [*self.key_work_families]
-        shown += [row.family for row in (*self.follow_ups_due, *self.recent_contacts, *self.team_follow_ups_overdue)]
+        shown += [row.family for row in (*self.follow_ups_due, *self.recent_contacts,
+                                         *(self.team_follow_ups_overdue or ()))]
         return list({family.pk: family for family in shown}.values())
 
 
-def my_work(user, *, include_team=False) -> MyWork:
+def my_work(user, *, include_team=False, cursors: MyWorkCursors | None = None) -> MyWork:
+    """A page of each of the user's lists, whatever their length: the follow-ups they own that are
+    due (the "open_follow_ups_by_owner" index), the open families they key-work (the
+    "key_work_families" index), their latest calls and, with ``include_team``, the overdue
+    follow-ups of others in their teams (the "open_follow_ups_by_due" index)."""
+    cursors = cursors or MyWorkCursors()
     today = timezone.localdate()
-    follow_ups = (
-        FollowUp.objects.filter(owner=user, done_at__isnull=True, due_on__lte=today, family__team_id__in=team_ids(user))
-        .select_related("family")
-        .order_by("due_on", "pk")
-    )
+    follow_ups = FollowUp.objects.filter(
+        owner=user, done_at__isnull=True, due_on__lte=today, family__team_id__in=team_ids(user)
+    ).select_related("family")
     families = (
         visible_families(user)
         .filter(key_worker=user, status=Family.Status.OPEN)
         .prefetch_related(_people_prefetch())
         .select_related("local_authority")
-        .order_by("reference")
     )
     contacts = (
         Contact.objects.filter(worker=user, family__team_id__in=team_ids(user))
         .select_related("family", "spoke_with")
         .order_by("-occurred_at")[:RECENT_CONTACTS]
     )
-    team_overdue = []
+    team_overdue = None
     if include_team:
-        team_overdue = list(
+        team_overdue = bounded(
             FollowUp.objects.filter(done_at__isnull=True, due_on__lt=today, family__team_id__in=team_ids(user))
             .exclude(owner=user)
-            .select_related("family", "owner")
-            .order_by("due_on", "pk")[:50]
+            .select_related("family", "owner"),
+            key="due_on", size=MY_WORK_PAGE, after=cursors.team_after, before=cursors.team_before,
         )
     return MyWork(
-        follow_ups_due=list(follow_ups),
-        key_work_families=list(families),
+        follow_ups_due=bounded(
+            follow_ups, key="due_on", size=MY_WORK_PAGE, after=cursors.follow_ups_after,
+            before=cursors.follow_ups_before,
+        ),
+        # In order of id, which is the order of reference (services.FAMILY_REFERENCE_FORMAT), numeric
+        # past F-999999 where an order of the text would put F-1000000 before F-200000.
+        key_work_families=bounded(
+            families, key="id", size=MY_WORK_PAGE, after=cursors.families_after, before=cursors.families_before,
+        ),
         recent_contacts=list(contacts),
         team_follow_ups_overdue=team_overdue,
         today=today,

@@ -112,7 +112,7 @@ def family_detail(request, pk):
         request.user, pk, queryset=Family.objects.select_related("team", "key_worker", "local_authority")
     )
     audit.record_view(family)
-    page = selectors.family_page(family)
+    page = selectors.family_page(family, selectors.FamilyPageCursors.from_query(request.GET))
     return render(
         request,
         "families/detail.html",

@@ -25,11 +25,15 @@ HOME_TEMPLATES = {
 @require_GET
 @login_required
 def home(request):
-    """My work: what is due for the signed-in person, shaped by their main role."""
+    """My work: what is due for the signed-in person, shaped by their main role. Each list shows a
+    page, the most pressing first, with how many there are and links to the pages before and after
+    (GET parameters: see family_selectors.MyWorkCursors)."""
     role = permissions.home_role(request.user)
-    work = family_selectors.my_work(request.user, include_team=role in permissions.MANAGING_ROLES)
+    cursors = family_selectors.MyWorkCursors.from_query(request.GET)
+    work = family_selectors.my_work(request.user, include_team=role in permissions.MANAGING_ROLES, cursors=cursors)
     template = HOME_TEMPLATES.get(role, "home/caseworker.html")
-    waiting = referral_selectors.waiting_on_csc(request.user)
+    waiting = referral_selectors.waiting_on_csc(request.user, after=cursors.waiting_after,
+                                                before=cursors.waiting_before)
     handovers = handover.handovers_for(request.user)
     context = {"work": work, "role": role, "waiting": waiting, "handovers": handovers}
     shown = [*work.families, *(row.referral.family for row in waiting), *handovers.families]

@@ -1,15 +1,26 @@
 """Reads for referral pages: a fixed number of queries whatever the referral's history."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.working_days import Allowance
 from deadlines.models import Deadline, DueState, due_state
-from referrals.models import Escalation, Milestone, MilestoneRecord, Referral, ThresholdChange, ThresholdRule
+from families.selectors import BoundedList, bounded
+from referrals.models import (
+    Escalation,
+    Milestone,
+    MilestoneRecord,
+    ParentUpdate,
+    Referral,
+    SocialWorkerAllocation,
+    ThresholdChange,
+    ThresholdRule,
+)
 
 
 def days_since_family_heard(referral_made_on: date | None, last_update_on: date | None, today: date) -> int | None:
@@ -29,24 +40,53 @@ class ReferralSummary:
     days_since_last_heard: int | None
 
 
-def family_referrals(family, now: datetime | None = None) -> list[ReferralSummary]:
-    """The family's referrals for its page, newest first: what is due next and how the family is kept informed."""
+# The family page shows its newest referrals; the rest are on the family's timeline (their milestones).
+FAMILY_PAGE_REFERRALS = 10
+
+
+@dataclass
+class FamilyReferrals:
+    recent: list[ReferralSummary]  # the FAMILY_PAGE_REFERRALS most recently recorded, newest first
+    total: int
+    open: int
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.recent)
+
+
+def family_referrals(family, now: datetime | None = None) -> FamilyReferrals:
+    """The family's most recently recorded referrals for its page, newest first: what is due next and
+    how the family is kept informed; and how many referrals it has, and how many are open. Two
+    queries and one for the children, the first reading FAMILY_PAGE_REFERRALS rows on the
+    "referral_family_recent" index whatever the number of referrals."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     made_at = MilestoneRecord.objects.filter(referral=OuterRef("pk"), milestone=Milestone.REFERRAL_MADE).values(
         "occurred_at"
     )[:1]
+    # Subqueries rather than joins with GROUP BY, so that each is worked out only for the rows shown.
+    social_workers = (
+        SocialWorkerAllocation.objects.filter(referral=OuterRef("pk")).order_by().values("referral")
+        .annotate(count=Count("pk")).values("count")
+    )
+    last_heard = (
+        ParentUpdate.objects.filter(referral=OuterRef("pk")).order_by("-received_on").values("received_on")[:1]
+    )
     referrals = (
         family.referrals.select_related("local_authority")
         .prefetch_related("children")
         .annotate(
-            social_worker_count=Count("social_workers", distinct=True),
-            last_heard_on=Max("parent_updates__received_on"),
+            social_worker_count=Coalesce(Subquery(social_workers), 0),
+            last_heard_on=Subquery(last_heard),
             made_at=Subquery(made_at),
         )
-        .order_by(F("made_at").desc(nulls_last=True), "-created_at")
+        .order_by("-created_at", "-pk")[:FAMILY_PAGE_REFERRALS]
     )
-    return [
+    counts = family.referrals.order_by().aggregate(
+        total=Count("pk"), open=Count("pk", filter=Q(status=Referral.Status.OPEN))
+    )
+    recent = [
         ReferralSummary(
             referral=referral,
             next_due=due_state(referral.next_due_at, referral.local_authority.nation, now)
@@ -59,6 +99,7 @@ def family_referrals(family, now: datetime | None = None) -> list[ReferralSummar
         )
         for referral in referrals
     ]
+    return FamilyReferrals(recent=recent, **counts)
 
 
 @dataclass
@@ -203,17 +244,21 @@ class WaitingReferral:
     next_due: DueState
 
 
-def waiting_on_csc(user, now: datetime | None = None, limit: int = 20) -> list[WaitingReferral]:
-    """Open referrals of the families the user key-works, soonest due (or most overdue) first."""
+MY_WORK_WAITING = 20
+
+
+def waiting_on_csc(user, now: datetime | None = None, *, size: int = MY_WORK_WAITING, after: str | None = None,
+                   before: str | None = None) -> BoundedList:
+    """Open referrals of the families the user key-works, soonest due (or most overdue) first, a page
+    at a time (cursors ``after`` / ``before``, families.selectors.bounded), with how many there are.
+    Each row is a WaitingReferral."""
     from families.permissions import team_ids
 
     now = now or timezone.now()
-    referrals = (
-        Referral.objects.filter(
-            status=Referral.Status.OPEN, next_due_at__isnull=False, family__key_worker=user,
-            family__team_id__in=team_ids(user),
-        )
-        .select_related("family", "local_authority")
-        .order_by("next_due_at")[:limit]
-    )
-    return [WaitingReferral(r, due_state(r.next_due_at, r.local_authority.nation, now)) for r in referrals]
+    referrals = Referral.objects.filter(
+        status=Referral.Status.OPEN, next_due_at__isnull=False, family__key_worker=user,
+        family__team_id__in=team_ids(user),
+    ).select_related("family", "local_authority")
+    waiting = bounded(referrals, key="next_due_at", size=size, after=after, before=before)
+    rows = [WaitingReferral(r, due_state(r.next_due_at, r.local_authority.nation, now)) for r in waiting.rows]
+    return replace(waiting, page=replace(waiting.page, rows=rows))

@@ -252,7 +252,7 @@ def test_transfer_clears_the_key_worker_and_gives_open_follow_ups_to_the_mover(c
     assert (mine.owner, theirs.owner, done.owner) == (cast.manager, cast.manager, cast.teammate)
     # And so they are on the My work of someone who can open them.
     assert {f.pk for f in my_work(cast.manager).follow_ups_due} == {mine.pk, theirs.pk}
-    assert my_work(cast.key_worker).follow_ups_due == []
+    assert list(my_work(cast.key_worker).follow_ups_due) == []
 
 
 @pytest.mark.django_db

@@ -77,8 +77,10 @@ def test_pinned_query_counts(cast, key_worker_client, django_assert_num_queries)
     renewing the session (2), loading the user (1) and the second factor's device (1), and the navigation bar's unread
     notifications and "manages a team" (1, deadlines.context_processors)."""
     add_family_detail(cast, 3)
-    # 20 for the page (its calls are read by the timeline only; 1 for what was shared without consent,
-    # 1 for its referrals, 2 for missing episodes: children missing now, and each child's recent
+    # 25 for the page (its calls are read by the timeline only; 4 for the follow-ups to do and done, a
+    # page of each and how many; 2 for the newest team changes and how many; 1 for what was shared
+    # without consent, 2 for its referrals (the newest and how many), 2 for missing episodes: children
+    # missing now, and each child's recent
     # count, 1 for the children's safety plans, 1 to ask whether this person may see the
     # intelligence log, 2 for the parents' ratings and their next check-ins), 1 to record the view; and
     # 19 for the timeline, its main body (calls, their support categories and calls moved here or
@@ -86,12 +88,13 @@ def test_pinned_query_counts(cast, key_worker_client, django_assert_num_queries)
     # social workers, updates and escalations 4, plan versions 1, missing episodes 1, meetings and
     # actions done or dropped 3, parents' ratings 1, whether this person may see intelligence 1, and
     # none for the flags' details and intelligence when there are none to show)
-    with django_assert_num_queries(45):
+    with django_assert_num_queries(50):
         key_worker_client.get(cast.family.get_absolute_url())
     # 1 of them to record, in one INSERT, which families the results showed
     with django_assert_num_queries(10):
         key_worker_client.post(reverse("families:search"), {"q": "okaf"})
-    # 1 of them for the referrals waiting on children's social care, 1 for hand-overs waiting to be
-    # read, 1 to record the families listed
-    with django_assert_num_queries(15):
+    # 2 of them for the referrals waiting on children's social care (a page and how many), 2 each for
+    # the follow-ups due and the families key-worked, 1 for hand-overs waiting to be read, 1 to record
+    # the families listed
+    with django_assert_num_queries(18):
         key_worker_client.get(reverse("home"))

@@ -81,7 +81,7 @@ def test_days_since_the_family_last_heard_is_the_same_on_both_pages(cast, clock,
     if update_on:
         ParentUpdateFactory(referral=referral, received_on=datetime.date(*update_on))
     expected = 10 if update_on else 14
-    [summary] = selectors.family_referrals(cast.family)
+    [summary] = selectors.family_referrals(cast.family).recent
     page = selectors.referral_page(Referral.objects.get(pk=referral.pk))
     assert summary.days_since_last_heard == page.days_since_last_heard == expected
 
